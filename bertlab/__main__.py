@@ -1,0 +1,54 @@
+"""Command line: ``python -m bertlab fetch [NAMES...]`` and ``python -m bertlab list``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .assets import REGISTRY, AssetError, cache_dir, fetch, status
+from .me5 import MODEL_NAME
+
+
+def human(n: int) -> str:
+    """Return a byte count as a short human string."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(n)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the process exit status."""
+    parser = argparse.ArgumentParser(prog="python -m bertlab",
+                                     description="bertlab's offline asset store.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_fetch = sub.add_parser("fetch", help="download (once) and verify offline assets")
+    p_fetch.add_argument("names", nargs="*", metavar="NAME",
+                         help=f"assets to fetch (default: all): {', '.join([*REGISTRY, MODEL_NAME])}")
+    p_fetch.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("list", help="show the assets, whether they are cached, and their sizes")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "fetch":
+            done = fetch(args.names or None, progress=not args.quiet)
+            for name, path in done.items():
+                print(f"{name:<18} {path}")
+            return 0
+        rows = status()
+        print(f"cache: {cache_dir()}")
+        for r in rows:
+            mark = "cached " if r["cached"] else "missing"
+            size = human(int(r["bytes"])) if r["cached"] else "-"
+            print(f"{r['name']:<18} {mark} {size:>9}  {r['source']:<28} {r['what']}")
+        total = sum(int(r["bytes"]) for r in rows)
+        print(f"{'total':<18} {'':7} {human(total):>9}")
+        return 0
+    except AssetError as err:
+        print(f"bertlab: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
