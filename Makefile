@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.bertlab-installed
 # Tests prove the workbook runs offline: the Hub is never asked.
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 NBVAL_TIMEOUT ?= 900
+PORT ?= 8888
 
 .PHONY: lab test unit notebooks fetch install list execute clean-venv help
 
@@ -36,7 +37,8 @@ list: $(STAMP)
 	$(PY) -m bertlab list
 
 lab: fetch
-	cd notebooks && ../$(VENV)/bin/jupyter lab --ip=127.0.0.1 --no-browser
+	cd notebooks && ../$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser \
+	    $(if $(filter 0,$(shell id -u)),--allow-root)
 
 unit: fetch
 	$(OFFLINE) $(PY) -m pytest tests -q
