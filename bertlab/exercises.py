@@ -1,0 +1,163 @@
+"""Checkers for the notebooks' exercises: run your function on test cases, explain what is off.
+
+Each ``check_*`` prints a short verdict and returns True/False, so a wrong answer never stops
+the notebook; it tells you the first failing case and a hint for the usual mistake.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+
+
+def report(ok: bool, what: str, hint: str = "") -> bool:
+    """Print a one-line verdict (and a hint when wrong); return ``ok``."""
+    if ok:
+        print(f"✔ {what}")
+    else:
+        print(f"✘ {what}" + (f"\n  hint: {hint}" if hint else ""))
+    return ok
+
+
+def _call(fn: Callable, *args: Any) -> tuple[Any, str]:
+    try:
+        return fn(*args), ""
+    except Exception as err:  # a learner's bug: report it instead of crashing the notebook
+        return None, f"{type(err).__name__}: {err}"
+
+
+# --------------------------------------------------------------------------- notebook 01
+def check_softmax(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+    """Check a softmax over the last dimension, including numerically large inputs."""
+    x = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    out, err = _call(fn, x)
+    if err:
+        return report(False, f"softmax raised {err}")
+    if not torch.allclose(out, torch.softmax(x, -1), atol=1e-6):
+        return report(False, f"softmax({x.tolist()}) gave {out.tolist()}",
+                      "exponentiate, then divide by the sum over the last dimension (dim=-1)")
+    big = torch.tensor([[1000.0, 1001.0, 1002.0]])
+    out, err = _call(fn, big)
+    if err or not torch.isfinite(out).all():
+        return report(False, "softmax overflows on [1000, 1001, 1002] (got inf/nan)",
+                      "subtract the row maximum before exp(): softmax(x) = softmax(x - max(x))")
+    return report(torch.allclose(out, torch.softmax(big, -1), atol=1e-6),
+                  "softmax is correct and numerically stable")
+
+
+def check_causal_mask(fn: Callable[[int], torch.Tensor]) -> bool:
+    """Check a function ``n -> [n, n]`` bool mask where query i may see keys 0..i."""
+    for n in (1, 4, 7):
+        out, err = _call(fn, n)
+        if err:
+            return report(False, f"causal_mask({n}) raised {err}")
+        want = torch.ones(n, n, dtype=torch.bool).tril()
+        if out.dtype != torch.bool:
+            return report(False, f"causal_mask({n}) has dtype {out.dtype}", "return a bool tensor")
+        if torch.equal(out, want):
+            continue
+        if torch.equal(out, want.T):
+            return report(False, f"causal_mask({n}) is transposed",
+                          "rows are queries, columns are keys: query i may see keys j <= i (tril)")
+        return report(False, f"causal_mask({n}) =\n{out.int()}", "torch.ones(n, n).tril().bool()")
+    return report(True, "causal mask is correct")
+
+
+def check_attention(fn: Callable[..., torch.Tensor]) -> bool:
+    """Check ``fn(q, k, v, mask) -> output`` against PyTorch's scaled_dot_product_attention."""
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 5, 8, generator=g) for _ in range(3))
+    mask = torch.rand(2, 1, 5, 5, generator=g) > 0.3
+    mask[..., 0] = True  # every query may see at least one key
+    want = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    out, err = _call(fn, q, k, v, mask)
+    if err:
+        return report(False, f"attention raised {err}")
+    if isinstance(out, tuple):
+        out = out[0]
+    if out.shape != want.shape:
+        return report(False, f"output shape {tuple(out.shape)}, expected {tuple(want.shape)}",
+                      "softmax(q @ k.transpose(-2, -1) / sqrt(d)) @ v keeps q's shape")
+    if torch.allclose(out, want, atol=1e-5):
+        return report(True, "attention matches torch's scaled_dot_product_attention (atol 1e-5)")
+    unscaled = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                                                scale=1.0)
+    if torch.allclose(out, unscaled, atol=1e-5):
+        return report(False, "attention is unscaled", "divide the scores by sqrt(d_k) = sqrt(q.shape[-1])")
+    nomask = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    if torch.allclose(out, nomask, atol=1e-5):
+        return report(False, "the mask is ignored", "scores.masked_fill(~mask, float('-inf')) before softmax")
+    return report(False, "attention output differs from the reference",
+                  "softmax over the *key* dimension (dim=-1), masked positions set to -inf")
+
+
+# --------------------------------------------------------------------------- notebook 02
+def check_wordpiece(fn: Callable[[str, dict], list[str]], vocab: dict[str, int]) -> bool:
+    """Check a greedy longest-match-first WordPiece ``fn(word, vocab) -> pieces``."""
+    from .wordpiece import wordpiece
+
+    for word in ("playing", "unbelievably", "tokenization", "bertlab", "x", "ℵℶℷ"):
+        want = wordpiece(word, vocab)
+        got, err = _call(fn, word, vocab)
+        if err:
+            return report(False, f"wordpiece({word!r}) raised {err}")
+        if got != want:
+            hint = "continuation pieces start with '##'"
+            if want == ["[UNK]"]:
+                hint = "if some part cannot be matched, the whole word becomes ['[UNK]']"
+            elif got and len(got) > len(want):
+                hint = "take the *longest* matching prefix first (shrink the end, not grow it)"
+            return report(False, f"wordpiece({word!r}) = {got}, expected {want}", hint)
+    return report(True, "WordPiece matches BERT's greedy longest-match-first on all cases")
+
+
+def check_bert_parameter_count(fn: Callable[..., int]) -> bool:
+    """Check a formula ``fn(vocab, hidden, layers, intermediate, positions, types) -> int``
+    against the number of parameters of ``transformers.BertModel`` (with pooler)."""
+    from transformers import BertConfig, BertModel
+
+    for args in ((30522, 768, 12, 3072, 512, 2), (30522, 384, 6, 1536, 512, 2), (1000, 64, 2, 256, 128, 2)):
+        vocab, hidden, layers, inter, pos, types = args
+        heads = max(1, hidden // 64)
+        cfg = BertConfig(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers,
+                         num_attention_heads=heads, intermediate_size=inter,
+                         max_position_embeddings=pos, type_vocab_size=types)
+        with torch.device("meta"):
+            want = sum(p.numel() for p in BertModel(cfg).parameters())
+        got, err = _call(fn, *args)
+        if err:
+            return report(False, f"parameter count raised {err}")
+        if got != want:
+            diff = got - want
+            hint = "count weights *and* biases; 4 attention matrices, 2 feed-forward, 2 LayerNorms per layer"
+            if diff == -hidden * hidden - hidden:
+                hint = "don't forget the pooler (a hidden×hidden dense layer with bias)"
+            elif diff == -2 * hidden:
+                hint = "the embedding LayerNorm has a weight and a bias"
+            return report(False, f"for {args}: got {got:,}, BertModel has {want:,} (off by {diff:,})", hint)
+    return report(True, "parameter formula matches BertModel for BERT-base, MiniLM and a tiny config")
+
+
+def check_mean_pool(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """Check ``fn(last_hidden_state, attention_mask) -> [batch, hidden]`` that ignores padding."""
+    hidden = torch.arange(2 * 3 * 2, dtype=torch.float).view(2, 3, 2)
+    mask = torch.tensor([[1, 1, 1], [1, 1, 0]])
+    want = torch.stack([hidden[0].mean(0), hidden[1, :2].mean(0)])
+    got, err = _call(fn, hidden, mask)
+    if err:
+        return report(False, f"mean_pool raised {err}")
+    if got.shape != want.shape:
+        return report(False, f"shape {tuple(got.shape)}, expected {tuple(want.shape)}", "average over dim=1")
+    if torch.allclose(got, hidden.mean(1)):
+        return report(False, "padding positions were averaged in",
+                      "multiply by the mask, sum over tokens, divide by the number of real tokens")
+    return report(torch.allclose(got, want), "mean pooling ignores padding correctly",
+                  "sum(hidden * mask) / sum(mask) per sentence")
+
+
+def check_close(name: str, got: float, want: float, rel: float = 1e-3) -> bool:
+    """Check a number against a reference with a relative tolerance."""
+    ok = math.isclose(got, want, rel_tol=rel)
+    return report(ok, f"{name} = {got:.6g}" + ("" if ok else f", expected {want:.6g}"))
