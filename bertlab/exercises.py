@@ -6,7 +6,6 @@ the notebook; it tells you the first failing case and a hint for the usual mista
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import torch
@@ -156,8 +155,3 @@ def check_mean_pool(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) ->
     return report(torch.allclose(got, want), "mean pooling ignores padding correctly",
                   "sum(hidden * mask) / sum(mask) per sentence")
 
-
-def check_close(name: str, got: float, want: float, rel: float = 1e-3) -> bool:
-    """Check a number against a reference with a relative tolerance."""
-    ok = math.isclose(got, want, rel_tol=rel)
-    return report(ok, f"{name} = {got:.6g}" + ("" if ok else f", expected {want:.6g}"))
