@@ -155,3 +155,56 @@ def check_mean_pool(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) ->
     return report(torch.allclose(got, want), "mean pooling ignores padding correctly",
                   "sum(hidden * mask) / sum(mask) per sentence")
 
+
+
+# --------------------------------------------------------------------------- notebook 04
+def check_padding_waste(fn: Callable[[list[int], int], float]) -> bool:
+    """Check ``fn(lengths, batch_size) -> share of pad tokens`` for sequential batches padded
+    to their longest member."""
+    cases = [([3, 5, 2, 2], 2, 1 - 12 / 14), ([4, 4, 4], 2, 0.0), ([1, 9], 1, 0.0)]
+    for lengths, bs, want in cases:
+        got, err = _call(fn, lengths, bs)
+        if err:
+            return report(False, f"padding waste raised {err}")
+        if got is None or abs(got - want) > 1e-9:
+            return report(False, f"lengths {lengths}, batch {bs}: got {got}, expected {want:.4f}",
+                          "per batch: padded = batch size × longest length; waste = 1 − real / padded, "
+                          "summed over all batches")
+    return report(True, "padding waste is computed correctly")
+
+
+def check_macro_f1(fn: Callable[[list[int], list[int]], float]) -> bool:
+    """Check a macro-F1 implementation against scikit-learn."""
+    from sklearn.metrics import f1_score
+
+    cases = [([0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 2, 0]), ([0, 1, 0, 1], [0, 0, 0, 0]), ([1, 1, 0], [1, 1, 0])]
+    for y, p in cases:
+        want = f1_score(y, p, average="macro", zero_division=0)
+        got, err = _call(fn, y, p)
+        if err:
+            return report(False, f"macro_f1 raised {err}")
+        if got is None or abs(got - want) > 1e-9:
+            hint = "F1 per class = 2·P·R/(P+R) (0 when P+R = 0), then the plain mean over classes"
+            return report(False, f"macro_f1({y}, {p}) = {got}, expected {want:.4f}", hint)
+    return report(True, "macro-F1 matches scikit-learn")
+
+
+def check_warmup_schedule(fn: Callable[[int, int, int, float], float]) -> bool:
+    """Check ``fn(step, warmup_steps, total_steps, peak_lr) -> lr`` against transformers'
+    ``get_linear_schedule_with_warmup``."""
+    from transformers import get_linear_schedule_with_warmup
+
+    warmup, total, peak = 10, 100, 1e-3
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=peak)
+    sched = get_linear_schedule_with_warmup(opt, warmup, total)
+    for step in range(total):
+        want = sched.get_last_lr()[0]
+        got, err = _call(fn, step, warmup, total, peak)
+        if err:
+            return report(False, f"schedule raised {err}")
+        if got is None or abs(got - want) > 1e-12:
+            return report(False, f"step {step}: lr {got}, expected {want:.3g}",
+                          "warm-up: peak·step/warmup; then peak·(total−step)/(total−warmup)")
+        opt.step()
+        sched.step()
+    return report(True, "linear warm-up and decay match transformers' schedule")

@@ -1,0 +1,274 @@
+"""Fine-tuning a BERT classifier: tokenize once, pad dynamically, batch by length, train, evaluate.
+
+The loop in :func:`train` is plain PyTorch so every step is visible: AdamW with weight decay
+(not on biases and LayerNorms), linear warm-up then decay, gradient clipping, evaluation on the
+validation split after each epoch with the best weights kept, and mixed precision on CUDA.
+Notebook 04 runs the same data through ``transformers.Trainer`` for comparison.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Sampler
+
+
+# --------------------------------------------------------------------------- data
+def tokenize_dataset(ds, tokenizer, max_length: int = 128):
+    """Tokenize a ``Dataset``/``DatasetDict`` once with ``datasets.map`` (no padding here:
+    padding happens per batch). Keeps ``label`` and adds ``length`` for length-aware batching."""
+    def encode(batch):
+        enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        enc["length"] = [len(ids) for ids in enc["input_ids"]]
+        return enc
+
+    return ds.map(encode, batched=True, remove_columns=["text"])
+
+
+class LengthGroupedSampler(Sampler[list[int]]):
+    """Yield batches of indices whose examples have similar lengths, in random order.
+
+    Shuffle, cut into pools of ``pool`` batches, sort each pool by length, cut into batches,
+    shuffle the batches. Padding waste drops without making batches predictable.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, shuffle: bool = True,
+                 pool: int = 50, seed: int = 0) -> None:
+        if len(lengths) == 0:
+            raise ValueError("cannot batch an empty dataset")
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.pool = pool
+        self.rng = random.Random(seed)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        idx = list(range(len(self.lengths)))
+        if not self.shuffle:  # evaluation: fully sorted, order restored by the caller
+            idx.sort(key=lambda i: self.lengths[i])
+            yield from (idx[s:s + self.batch_size] for s in range(0, len(idx), self.batch_size))
+            return
+        self.rng.shuffle(idx)
+        span = self.batch_size * self.pool
+        batches = []
+        for s in range(0, len(idx), span):
+            chunk = sorted(idx[s:s + span], key=lambda i: self.lengths[i])
+            batches += [chunk[b:b + self.batch_size] for b in range(0, len(chunk), self.batch_size)]
+        self.rng.shuffle(batches)
+        yield from batches
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+
+def make_loader(tokenized, tokenizer, batch_size: int = 32, shuffle: bool = True, seed: int = 0,
+                length_grouped: bool = True) -> DataLoader:
+    """Return a DataLoader with dynamic padding (``DataCollatorWithPadding``) and, by default,
+    length-grouped batches."""
+    from transformers import DataCollatorWithPadding
+
+    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label") if c in tokenized.column_names]
+    data = tokenized.with_format(columns=columns)
+    collator = DataCollatorWithPadding(tokenizer)
+    if length_grouped:
+        sampler = LengthGroupedSampler(tokenized["length"], batch_size, shuffle, seed=seed)
+        return DataLoader(data, batch_sampler=sampler, collate_fn=collator)
+    g = torch.Generator().manual_seed(seed)
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=g, collate_fn=collator)
+
+
+def check_labels(tokenized, num_labels: int) -> None:
+    """Raise a clear error if the dataset is empty or a label is outside ``0..num_labels-1``."""
+    if len(tokenized) == 0:
+        raise ValueError("The dataset is empty: nothing to train or evaluate on.")
+    labels = np.asarray(tokenized["label"])
+    bad = labels[(labels < 0) | (labels >= num_labels)]
+    if bad.size:
+        raise ValueError(f"Label {int(bad[0])} is out of range for a classifier with {num_labels} "
+                         f"classes (0..{num_labels - 1}); check load_classifier(..., labels=...).")
+
+
+# --------------------------------------------------------------------------- training
+@dataclass
+class TrainResult:
+    """What :func:`train` measured."""
+
+    step_loss: list[float] = field(default_factory=list)
+    epoch_train_loss: list[float] = field(default_factory=list)
+    epoch_val_loss: list[float] = field(default_factory=list)
+    epoch_val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    examples: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def examples_per_second(self) -> float:
+        """Training throughput (examples/s), evaluation excluded."""
+        return self.examples / max(self.seconds, 1e-9)
+
+
+def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW with weight decay on weight matrices only (not on biases and LayerNorm)."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
+    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+
+
+def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
+          batch_size: int = 32, lr: float = 5e-5, weight_decay: float = 0.01,
+          warmup: float = 0.1, max_grad_norm: float = 1.0, max_steps: int | None = None,
+          seed: int = 0, device: torch.device | str | None = None, progress: bool = True,
+          length_grouped: bool = True) -> TrainResult:
+    """Fine-tune ``model`` (a sequence classifier) on a tokenized ``train_set``.
+
+    Evaluates on ``val_set`` after every epoch and restores the weights of the best epoch
+    (by validation accuracy). ``max_steps`` caps the number of optimizer steps in total.
+    """
+    from tqdm import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    from .config import get_device, seed_everything
+
+    seed_everything(seed)
+    device = torch.device(device) if device is not None else get_device()
+    check_labels(train_set, model.config.num_labels)
+    model.to(device)
+    loader = make_loader(train_set, tokenizer, batch_size, shuffle=True, seed=seed,
+                         length_grouped=length_grouped)
+    total = epochs * len(loader) if max_steps is None else min(max_steps, epochs * len(loader))
+    optimizer = make_optimizer(model, lr, weight_decay)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup * total), total)
+    use_amp = device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    result, best_acc, best_state, step = TrainResult(), -1.0, None, 0
+    bar = tqdm(total=total, desc="fine-tuning", disable=not progress, mininterval=5)
+    for epoch in range(epochs):
+        model.train()
+        losses = []
+        start = time.perf_counter()
+        for batch in loader:
+            if step >= total:
+                break
+            batch = {k: v.to(device) for k, v in batch.items()}
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                loss = model(**batch).loss
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            losses.append(loss.item())
+            result.examples += len(batch["labels"])
+            result.tokens += int(batch["attention_mask"].sum())
+            step += 1
+            bar.update()
+        result.seconds += time.perf_counter() - start
+        result.step_loss += losses
+        result.epoch_train_loss.append(float(np.mean(losses)) if losses else float("nan"))
+        if val_set is not None:
+            logits = predict(model, val_set, tokenizer, device=device)
+            labels = torch.tensor(val_set["label"])
+            result.epoch_val_loss.append(nn.functional.cross_entropy(logits, labels).item())
+            acc = (logits.argmax(-1) == labels).float().mean().item()
+            result.epoch_val_accuracy.append(acc)
+            if acc > best_acc:
+                best_acc, result.best_epoch = acc, epoch
+                best_state = copy.deepcopy(model.state_dict())
+        if step >= total:
+            break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return result
+
+
+@torch.inference_mode()
+def predict(model: nn.Module, tokenized, tokenizer, batch_size: int = 128,
+            device: torch.device | str | None = None) -> torch.Tensor:
+    """Return logits ``[n, num_labels]`` in dataset order (batches sorted by length for speed)."""
+    from .config import get_device
+
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    if device is None:
+        device = get_device()
+    model.eval()
+    loader = make_loader(tokenized, tokenizer, batch_size, shuffle=False)
+    order = [i for b in loader.batch_sampler for i in b]
+    chunks = []
+    for batch in loader:
+        batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
+        chunks.append(model(**batch).logits.float().cpu())
+    logits = torch.cat(chunks)
+    out = torch.empty_like(logits)
+    out[torch.tensor(order)] = logits
+    return out
+
+
+# --------------------------------------------------------------------------- evaluation
+def metrics(labels: Sequence[int], predictions: Sequence[int]) -> dict[str, float]:
+    """Return accuracy and macro-F1 (scikit-learn)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {"accuracy": float(accuracy_score(labels, predictions)),
+            "macro_f1": float(f1_score(labels, predictions, average="macro"))}
+
+
+def most_confident_mistakes(texts: Sequence[str], labels: Sequence[int], logits: torch.Tensor,
+                            names: Sequence[str], k: int = 5) -> "pandas.DataFrame":  # noqa: F821
+    """Return the ``k`` wrong predictions the model was most sure of."""
+    import pandas as pd
+
+    probs = logits.softmax(-1)
+    conf, pred = probs.max(-1)
+    labels_t = torch.as_tensor(list(labels))
+    wrong = (pred != labels_t).nonzero().flatten()
+    top = wrong[conf[wrong].argsort(descending=True)[:k]]
+    return pd.DataFrame({"text": [texts[i] for i in top.tolist()],
+                         "true": [names[labels_t[i]] for i in top.tolist()],
+                         "predicted": [names[pred[i]] for i in top.tolist()],
+                         "confidence": conf[top].numpy().round(3)})
+
+
+# --------------------------------------------------------------------------- baselines
+def majority_baseline(train_labels: Sequence[int], test_labels: Sequence[int]) -> dict[str, float]:
+    """Always predict the most frequent training label."""
+    majority = int(np.bincount(np.asarray(train_labels)).argmax())
+    return metrics(test_labels, [majority] * len(test_labels))
+
+
+def tfidf_baseline(train_texts: Sequence[str], train_labels: Sequence[int],
+                   test_texts: Sequence[str], test_labels: Sequence[int]) -> dict[str, float]:
+    """TF-IDF on word 1-2 grams + logistic regression (scikit-learn)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    clf = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+                        LogisticRegression(C=4.0, max_iter=2000))
+    clf.fit(list(train_texts), list(train_labels))
+    return metrics(test_labels, clf.predict(list(test_texts)))
+
+
+def frozen_embedding_baseline(train_features: torch.Tensor, train_labels: Sequence[int],
+                              test_features: torch.Tensor, test_labels: Sequence[int]) -> dict[str, float]:
+    """Logistic regression on frozen sentence embeddings."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=1.0, max_iter=3000)
+    clf.fit(train_features.numpy(), list(train_labels))
+    return metrics(test_labels, clf.predict(test_features.numpy()))

@@ -1,0 +1,365 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Fine-tuning BERT for text classification: correct, measured, fast
+#
+# This is the heart of the workbook: we take a pretrained encoder (MiniLM) and fine-tune it to
+# classify movie-review snippets as positive or negative, and news articles by topic.
+#
+# **What you will learn**
+# - why the fine-tuning snippet that circulates in BERT tutorials fails, and the proper fix
+#   (tokenize once with `datasets.map`, dynamic padding, length-grouped batches);
+# - to measure baselines first (majority class, TF-IDF + logistic regression, frozen
+#   embeddings + logistic regression), so the fine-tuned number means something;
+# - a complete training loop (AdamW with weight decay, warm-up and decay, gradient clipping,
+#   per-epoch validation, best checkpoint kept);
+# - evaluation beyond one number: macro-F1, confusion matrices, learning curves, confident
+#   mistakes;
+# - saving, reloading and serving the model with `pipeline("text-classification")`.
+#
+# **Prerequisites:** notebooks 00-02.
+#
+# **Run time:** about 6 minutes in the quick profile on a 2-core laptop CPU (≈ 3 of them
+# fine-tuning); the full profile (all data, 3 epochs) takes about 10 minutes on one GPU.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
+
+import bertlab
+from bertlab import config, finetune, pretraining
+from bertlab.notebook import show_source
+
+config.quiet()
+SEED = config.seed_everything(0)
+device = config.get_device()
+print("device:", device, "| profile:", config.profile())
+
+reviews = bertlab.load_dataset("rotten_tomatoes")
+names = reviews["train"].features["label"].names
+tokenizer = bertlab.load_tokenizer("minilm-l6")
+
+# %% [markdown]
+# ## 1. The classic snippet, and why it fails
+#
+# Many BERT tutorials contain a dataset class like this one (plus a training loop whose
+# `device` and `optimizer` are never defined). Let us run it honestly.
+
+# %%
+from torch.utils.data import DataLoader, Dataset
+
+
+class TutorialDataset(Dataset):
+    def __init__(self, texts, labels):
+        self.texts, self.labels = texts, labels
+
+    def __len__(self):
+        return len(self.texts)
+
+    def __getitem__(self, i):
+        enc = tokenizer(self.texts[i], padding=True, truncation=True, max_length=512, return_tensors="pt")
+        return {"input_ids": enc["input_ids"][0], "attention_mask": enc["attention_mask"][0],
+                "labels": torch.tensor(self.labels[i])}
+
+
+tutorial_loader = DataLoader(TutorialDataset(list(reviews["train"]["text"][:64]), list(reviews["train"]["label"][:64])),
+                             batch_size=8)
+try:
+    next(iter(tutorial_loader))
+except RuntimeError as err:
+    print("RuntimeError:", str(err).splitlines()[0])
+
+# %% [markdown]
+# `padding=True` pads to the longest sequence *in the call*, and each call here holds one
+# example, so nothing is padded: every example has its own length, and the default collate
+# function cannot stack ragged tensors into a batch. The common "fix", `padding="max_length"`,
+# runs, but pads every 20-token snippet to 512 tokens: about 95% of the compute is then spent on
+# padding (we measure it below and in `benchmarks/finetune_throughput.py`).
+#
+# **The proper fix:** tokenize the whole dataset *once* with `datasets.map` (no padding), and pad
+# each batch only to its own longest member with `DataCollatorWithPadding`. Grouping examples
+# of similar length into the same batch cuts the padding further.
+
+# %%
+show_source(finetune.tokenize_dataset)
+show_source(finetune.make_loader)
+
+# %%
+MAX_LENGTH = 64  # 99.9% of the snippets are shorter; notebook 05 is about long documents
+encoded = finetune.tokenize_dataset(reviews, tokenizer, MAX_LENGTH)
+lengths = np.array(encoded["train"]["length"])
+print(f"snippet length in tokens: median {np.median(lengths):.0f}, 99th percentile "
+      f"{np.percentile(lengths, 99):.0f}, max {lengths.max()}")
+
+
+def padding_share(loader) -> float:
+    """Share of the tokens in all batches that are padding."""
+    real = padded = 0
+    for batch in loader:
+        real += int(batch["attention_mask"].sum())
+        padded += batch["attention_mask"].numel()
+    return 1 - real / padded
+
+
+share_512 = 1 - lengths.sum() / (512 * len(lengths))
+share_dynamic = padding_share(finetune.make_loader(encoded["train"], tokenizer, 32, length_grouped=False))
+share_grouped = padding_share(finetune.make_loader(encoded["train"], tokenizer, 32, length_grouped=True))
+print(f"padding share: pad to 512 {share_512:.1%} | dynamic padding {share_dynamic:.1%} | "
+      f"dynamic + length-grouped batches {share_grouped:.1%}")
+batch = next(iter(finetune.make_loader(encoded["train"], tokenizer, 8)))
+print({k: tuple(v.shape) for k, v in batch.items()})
+
+# %% [markdown]
+# ## 2. Baselines first
+#
+# A fine-tuned accuracy means little on its own. On the same test split (2,551 snippets):
+# always predicting the majority class; TF-IDF of words and word pairs + logistic regression
+# (a strong classical baseline); and frozen MiniLM sentence embeddings (mean-pooled) +
+# logistic regression, i.e. pretrained features *without* fine-tuning.
+
+# %%
+train_texts, train_labels = list(reviews["train"]["text"]), list(reviews["train"]["label"])
+test_texts, test_labels = list(reviews["test"]["text"]), list(reviews["test"]["label"])
+baselines = {
+    "majority class": finetune.majority_baseline(train_labels, test_labels),
+    "TF-IDF + logistic regression": finetune.tfidf_baseline(train_texts, train_labels, test_texts, test_labels),
+}
+
+encoder_model = bertlab.load_encoder("minilm-l6").to(device)
+n_frozen = config.pick(quick=1500, full=len(train_texts))  # embedding costs ~10 ms/snippet on a CPU
+train_features = bertlab.embed(train_texts[:n_frozen], encoder_model, tokenizer, max_length=MAX_LENGTH)
+test_features = bertlab.embed(test_texts, encoder_model, tokenizer, max_length=MAX_LENGTH)
+baselines["frozen MiniLM + logistic regression"] = finetune.frozen_embedding_baseline(
+    train_features, train_labels[:n_frozen], test_features, test_labels)
+del encoder_model
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+results = pd.DataFrame(baselines).T.round(3)
+results
+
+# %% [markdown]
+# ## 3. Fine-tuning MiniLM with a plain PyTorch loop
+#
+# `load_classifier` puts a fresh linear layer (2 outputs) on top of the pretrained encoder's
+# pooled `[CLS]` vector; *all* weights are then trained. The loop in `bertlab.finetune.train`:
+
+# %%
+show_source(finetune.train)
+
+# %% [markdown]
+# Quick profile: one pass over 4,000 training snippets (≈ 2.5 minutes on 2 CPU cores); full
+# profile: 3 epochs over all 8,925. The learning rate, 1e-4, is higher than BERT-base's usual
+# 2e-5-5e-5 because MiniLM is small; warm-up is 10% of the steps.
+
+# %%
+n_train = config.pick(quick=4000, full=len(encoded["train"]))
+train_set = encoded["train"].shuffle(seed=SEED).select(range(n_train))
+model = bertlab.load_classifier("minilm-l6", names)
+run = finetune.train(model, train_set, tokenizer, val_set=encoded["validation"],
+                     epochs=config.pick(quick=1, full=3), batch_size=32, lr=1e-4, seed=SEED, device=device)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"trained on {run.examples:,} examples in {run.seconds:.0f} s "
+      f"({run.examples_per_second:.1f} examples/s, {run.tokens / run.seconds:.0f} tokens/s); "
+      f"best epoch {run.best_epoch + 1}, validation accuracy {max(run.epoch_val_accuracy):.3f}")
+assert config.profile() == "full" or run.seconds < 180, "quick profile: at most 3 minutes of training"
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+steps = np.arange(1, len(run.step_loss) + 1)
+smooth = pd.Series(run.step_loss).rolling(10, min_periods=1).mean()
+ax.plot(steps, run.step_loss, alpha=0.3, label="train loss (per step)")
+ax.plot(steps, smooth, label="train loss (10-step mean)")
+per_epoch = len(run.step_loss) / len(run.epoch_val_loss)
+ax.plot(per_epoch * np.arange(1, len(run.epoch_val_loss) + 1), run.epoch_val_loss, "o-", label="validation loss")
+ax.set_xlabel("optimizer step"), ax.set_ylabel("cross-entropy"), ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 4. Evaluation: more than one number
+#
+# Predictions run under `torch.inference_mode()` in length-sorted batches
+# (`finetune.predict`). Accuracy alone hides how errors are distributed, so we also report
+# macro-F1 (the unweighted mean of per-class F1) and the confusion matrix.
+
+# %%
+test_logits = finetune.predict(model, encoded["test"], tokenizer)
+test_pred = test_logits.argmax(-1).tolist()
+finetuned = finetune.metrics(test_labels, test_pred)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+results.loc["fine-tuned MiniLM (bertlab loop)"] = finetuned
+print(results.round(3))
+target = config.pick(quick=0.80, full=0.85)
+assert finetuned["accuracy"] >= target, f"test accuracy {finetuned['accuracy']:.3f} below the target {target}"
+assert finetuned["accuracy"] > baselines["TF-IDF + logistic regression"]["accuracy"]
+assert finetuned["accuracy"] > baselines["frozen MiniLM + logistic regression"]["accuracy"]
+print(f"target met: test accuracy ≥ {target}, above both baselines")
+
+# %%
+ConfusionMatrixDisplay(confusion_matrix(test_labels, test_pred), display_labels=names).plot(
+    cmap="Blues", colorbar=False)
+plt.title("fine-tuned MiniLM, Rotten Tomatoes test")
+plt.show()
+
+# %% [markdown]
+# The mistakes the model was *most sure of* are the most instructive: irony, mixed reviews,
+# and labels one could argue with.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+pd.set_option("display.max_colwidth", 120)
+finetune.most_confident_mistakes(test_texts, test_labels, test_logits, names, k=6)
+
+# %% [markdown]
+# ## 5. Not yet in this notebook
+#
+# Three parts of the plan for this notebook are still being built, and we say so rather than
+# show numbers that would mislead:
+# - **`transformers.Trainer`** on the same data. `benchmarks/finetune_throughput.py` already
+#   trains with `Trainer` beside this loop (speed only).
+# - **Does pretraining matter?** (random initialisation vs the tiny BERT of notebook 03 vs MiniLM)
+# - **Variance across seeds.**
+#
+# All three need several fine-tuning runs, and on a 2-core CPU we tried to make them affordable
+# with small budgets (400-500 examples, 25-60 steps). That failed instructively: every run, even
+# pretrained MiniLM, stayed at the majority class. all-MiniLM-L6-v2 was trained for *mean-pooled*
+# sentence embeddings, so its pooler (`tanh(W h_[CLS])`, which `BertForSequenceClassification`
+# classifies from) was never trained for this task, and the classifier needs on the order of a
+# hundred steps before it moves off the majority class. The main run above has 125 steps and gets
+# there; the next version of this notebook will use a mean-pooling head (or the full budget) for
+# these comparisons.
+#
+# ## 6. Multi-class: BBC News, five topics
+#
+# The same pipeline, unchanged, with five labels and full news articles (we keep the first 128
+# tokens; notebook 05 compares smarter strategies for long documents).
+
+# %%
+news = bertlab.load_dataset("bbc_news")
+topics = news["train"].features["label"].names
+news_encoded = finetune.tokenize_dataset(news, tokenizer, max_length=128)
+news_train = news_encoded["train"].shuffle(seed=SEED).select(range(config.pick(quick=400, full=len(news_encoded["train"]))))
+news_model = bertlab.load_classifier("minilm-l6", topics)
+news_run = finetune.train(news_model, news_train, tokenizer, epochs=config.pick(quick=1, full=3),
+                          batch_size=8, lr=2e-4, seed=SEED, device=device, progress=False)
+news_pred = finetune.predict(news_model, news_encoded["test"], tokenizer).argmax(-1).tolist()
+news_metrics = finetune.metrics(list(news_encoded["test"]["label"]), news_pred)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"BBC News test ({len(news_pred)} articles): accuracy {news_metrics['accuracy']:.3f}, "
+      f"macro-F1 {news_metrics['macro_f1']:.3f}")
+# Quick profile (400 articles, first 128 tokens, 50 steps): ≈ 0.95 measured, but runs with other
+# seeds gave 0.944-0.953, so the quick-profile assert leaves a margin.
+assert news_metrics["accuracy"] >= config.pick(quick=0.93, full=0.95)
+
+# %%
+ConfusionMatrixDisplay(confusion_matrix(list(news_encoded["test"]["label"]), news_pred),
+                       display_labels=topics).plot(cmap="Blues", colorbar=False, xticks_rotation=45)
+plt.title("fine-tuned MiniLM, BBC News test")
+plt.show()
+
+# %% [markdown]
+# ## 7. Use the model
+#
+# Save it like any Hugging Face model (we put it in bertlab's cache, where later notebooks look
+# for it), reload it, and serve it with a `pipeline`, which speaks in label names because
+# `load_classifier` set `id2label`.
+
+# %%
+from transformers import pipeline
+
+saved = pretraining.save_checkpoint(f"minilm-rotten-tomatoes-{config.profile()}", model, tokenizer,
+                                    {"test_accuracy": finetuned["accuracy"]})
+classifier = pipeline("text-classification", model=str(saved), device=-1)
+new_reviews = ["A gorgeous, moving film with a career-best performance.",
+               "Two hours of my life I will never get back.",
+               "The plot is thin, but the jokes land."]
+for review, prediction in zip(new_reviews, classifier(new_reviews)):
+    print(f"{prediction['label']:>8} ({prediction['score']:.2f})  {review}")
+
+# %% [markdown]
+# ## Summary
+# - The tutorial snippet fails because per-example `padding=True` yields ragged tensors; padding
+#   everything to 512 "works" but wastes ~95% of the compute. Tokenize once, pad per batch, and
+#   group by length (padding share measured above).
+# - Baselines first: the majority class, TF-IDF + logistic regression and frozen embeddings
+#   set the bar; fine-tuned MiniLM beats all three after 3 minutes of CPU training.
+# - The training loop: AdamW with decoupled weight decay, warm-up + linear decay, clipping,
+#   validation each epoch, best weights kept.
+# - Report macro-F1 and the confusion matrix, and read the confident mistakes.
+# - A classification head on an untrained pooler needs enough steps: tiny budgets stay at the
+#   majority class (section 5).
+# - The same code classifies BBC News into five topics (≈ 95% accuracy from the first 128
+#   tokens of 400 training articles).
+#
+# Speed: `python benchmarks/finetune_throughput.py` compares this loop with the padded-to-512
+# tutorial loop and with `Trainer` (figures in the README).
+#
+# ## Exercises
+# 1. Write `padding_waste(lengths, batch_size)`: the share of pad tokens when consecutive
+#    examples are batched and each batch is padded to its longest member.
+#    Check with `check_padding_waste`.
+# 2. Write `macro_f1(labels, predictions)` without scikit-learn. Check with `check_macro_f1`.
+# 3. Write `lr_at(step, warmup_steps, total_steps, peak_lr)` for linear warm-up then linear
+#    decay to zero, as `get_linear_schedule_with_warmup` does. Check with `check_warmup_schedule`.
+#
+# ### Solutions
+
+# %%
+from bertlab.exercises import check_macro_f1, check_padding_waste, check_warmup_schedule
+
+
+def padding_waste(lengths: list[int], batch_size: int) -> float:
+    real = padded = 0
+    for s in range(0, len(lengths), batch_size):
+        chunk = lengths[s:s + batch_size]
+        real += sum(chunk)
+        padded += len(chunk) * max(chunk)
+    return 1 - real / padded
+
+
+assert check_padding_waste(padding_waste)
+print(f"Rotten Tomatoes, batch 32, in dataset order: {padding_waste(list(lengths), 32):.1%} padding")
+
+# %%
+def macro_f1(labels: list[int], predictions: list[int]) -> float:
+    scores = []
+    for c in sorted(set(labels) | set(predictions)):
+        tp = sum(y == c and p == c for y, p in zip(labels, predictions))
+        fp = sum(y != c and p == c for y, p in zip(labels, predictions))
+        fn = sum(y == c and p != c for y, p in zip(labels, predictions))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+assert check_macro_f1(macro_f1)
+
+# %%
+def lr_at(step: int, warmup_steps: int, total_steps: int, peak_lr: float) -> float:
+    if step < warmup_steps:
+        return peak_lr * step / warmup_steps
+    return peak_lr * max(0.0, (total_steps - step) / (total_steps - warmup_steps))
+
+
+assert check_warmup_schedule(lr_at)
