@@ -76,8 +76,8 @@ def test_trained_wordpiece_has_bert_special_tokens_and_requested_size():
 def test_pretraining_losses_fall_on_a_tiny_model_and_checkpoint_round_trips(tmp_path, monkeypatch):
     from transformers import BertForPreTraining
 
+    docs = bertlab.load_corpus("bbc_news")[:80]  # from the real cache, before redirecting it
     monkeypatch.setenv("BERTLAB_CACHE", str(tmp_path))
-    docs = bertlab.load_corpus("bbc_news")[:80]
     tok = P.train_wordpiece(docs, vocab_size=600)
     pairs = P.make_nsp_pairs(docs, tok, max_length=32)
     torch.manual_seed(0)
