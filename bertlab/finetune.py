@@ -201,12 +201,8 @@ def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
 def predict(model: nn.Module, tokenized, tokenizer, batch_size: int = 128,
             device: torch.device | str | None = None) -> torch.Tensor:
     """Return logits ``[n, num_labels]`` in dataset order (batches sorted by length for speed)."""
-    from .config import get_device
-
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    if device is None:
-        device = get_device()
-    model.eval()
+    model.to(device).eval()
     loader = make_loader(tokenized, tokenizer, batch_size, shuffle=False)
     order = [i for b in loader.batch_sampler for i in b]
     chunks = []

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -310,11 +309,6 @@ def fill_mask(model: nn.Module, tokenizer, text: str, k: int = 5) -> list[list[t
         result.append([(tokenizer.convert_ids_to_tokens(int(i)), round(float(v), 3))
                        for v, i in zip(top.values, top.indices)])
     return result
-
-
-def perplexity(loss: float) -> float:
-    """Return exp(loss), the perplexity of a cross-entropy loss in nats."""
-    return math.exp(loss)
 
 
 # --------------------------------------------------------------------------- frozen-encoder MLM head
