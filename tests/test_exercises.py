@@ -59,3 +59,31 @@ def test_mean_pool_checker_flags_padding_averaged_in(capsys):
     assert exercises.check_mean_pool(bertlab.mean_pool)
     assert not exercises.check_mean_pool(lambda h, m: h.mean(1))
     assert "padding" in capsys.readouterr().out
+
+
+def test_seed_statistics_checkers(capsys):
+    import numpy as np
+    from scipy import stats
+
+    assert exercises.check_mean_sd(lambda v: (float(np.mean(v)), float(np.std(v, ddof=1))))
+    assert not exercises.check_mean_sd(lambda v: (float(np.mean(v)), float(np.std(v))))
+    assert "n - 1" in capsys.readouterr().out
+    good = lambda v, level: stats.t.interval(level, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))  # noqa: E731
+    assert exercises.check_confidence_interval(good)
+    normal = lambda v, level: (np.mean(v) - 1.96 * stats.sem(v), np.mean(v) + 1.96 * stats.sem(v))  # noqa: E731
+    assert not exercises.check_confidence_interval(normal)
+    assert "t distribution" in capsys.readouterr().out
+
+
+def test_freeze_encoder_checker(capsys):
+    def freeze(model):
+        for p in model.bert.parameters():
+            p.requires_grad = False
+
+    def freeze_encoder_only(model):
+        for p in model.bert.encoder.parameters():
+            p.requires_grad = False
+
+    assert exercises.check_freeze_encoder(freeze)
+    assert not exercises.check_freeze_encoder(freeze_encoder_only)
+    assert "pooler" in capsys.readouterr().out

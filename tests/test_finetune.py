@@ -98,3 +98,55 @@ def test_most_confident_mistakes_lists_only_errors_by_confidence():
     logits = torch.tensor([[3.0, 0.0], [0.0, 1.0], [0.0, 5.0], [2.0, 0.0]])
     table = finetune.most_confident_mistakes(["a", "b", "c", "d"], [1, 1, 0, 0], logits, ["neg", "pos"], k=5)
     assert list(table["text"]) == ["c", "a"]
+
+
+def test_padding_share_counts_pad_positions(tiny_data, tok):
+    train, _ = tiny_data
+    grouped = finetune.padding_share(finetune.make_loader(train, tok, 16, length_grouped=True))
+    ungrouped = finetune.padding_share(finetune.make_loader(train, tok, 16, length_grouped=False))
+    assert 0 <= grouped < ungrouped < 1
+    one_by_one = finetune.padding_share(finetune.make_loader(train, tok, 1, length_grouped=False))
+    assert one_by_one == 0.0
+
+
+def test_trainer_recipe_trains_evaluates_and_keeps_best(tiny_data, tok):
+    train, val = tiny_data
+    model = bertlab.load_classifier("minilm-l6", ["negative", "positive"])
+    result = finetune.train_with_trainer(model, train, tok, val_set=val, epochs=2, batch_size=16,
+                                         lr=1e-4, progress=False)
+    assert len(result.step_loss) == 2 * 6  # one logged loss per optimizer step
+    assert len(result.epoch_val_accuracy) == 2 and result.best_epoch in (0, 1)
+    logits = finetune.predict(model, val, tok)
+    acc = (logits.argmax(-1) == torch.tensor(val["label"])).float().mean().item()
+    assert acc == pytest.approx(max(result.epoch_val_accuracy), abs=1e-6)  # best weights loaded
+
+
+def test_run_is_reproducible_per_seed_and_summarized(tiny_data, tok):
+    train, val = tiny_data
+
+    def make():
+        return bertlab.load_classifier("minilm-l6", ["negative", "positive"])
+
+    kwargs = dict(batch_size=16, lr=1e-4, max_steps=3)
+    a = finetune.run(make, train, val, tok, seed=1, **kwargs)
+    b = finetune.run(make, train, val, tok, seed=1, **kwargs)
+    assert a["accuracy"] == b["accuracy"] and a["macro_f1"] == b["macro_f1"] and a["seed"] == 1
+    with pytest.raises(ValueError, match="trainer must be"):
+        finetune.run(make, train, val, tok, trainer="keras")
+    table = finetune.summarize_runs([{"model": "m", "accuracy": x} for x in (0.7, 0.8, 0.9)]
+                                    + [{"model": "n", "accuracy": 0.5}])
+    assert table.loc["m", "mean"] == pytest.approx(0.8) and table.loc["m", "std"] == pytest.approx(0.1)
+    assert table.loc["m", "runs"] == 3 and table.loc["n", "runs"] == 1
+    with pytest.raises(ValueError, match="no runs"):
+        finetune.summarize_runs([])
+
+
+def test_random_init_has_the_same_architecture_but_fresh_weights():
+    pretrained = bertlab.load_classifier("minilm-l6", ["a", "b"])
+    scratch = bertlab.load_classifier("minilm-l6", ["a", "b"], random_init=True)
+    assert scratch.config.num_hidden_layers == pretrained.config.num_hidden_layers
+    assert scratch.config.id2label == {0: "a", 1: "b"}
+    assert sum(p.numel() for p in scratch.parameters()) == sum(p.numel() for p in pretrained.parameters())
+    w0 = pretrained.bert.encoder.layer[0].attention.self.query.weight
+    w1 = scratch.bert.encoder.layer[0].attention.self.query.weight
+    assert not torch.allclose(w0, w1)

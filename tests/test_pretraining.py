@@ -1,5 +1,6 @@
 """Pretraining objectives: BERT's 80/10/10 masking, NSP pairs, WordPiece training, checkpoints."""
 
+import pytest
 import torch
 
 import bertlab
@@ -100,3 +101,37 @@ def test_fill_mask_returns_top_k_per_mask():
     model = BertForPreTraining(P.tiny_bert_config(len(tok)))
     preds = P.fill_mask(model, tok, "the [MASK] rose and [MASK] fell", k=3)
     assert len(preds) == 2 and all(len(p) == 3 for p in preds)
+
+
+def test_pretrain_evaluates_held_out_data_periodically():
+    from transformers import BertForPreTraining
+
+    docs = bertlab.load_corpus("bbc_news")[:60]
+    tok = P.train_wordpiece(docs, vocab_size=500)
+    pairs = P.make_nsp_pairs(docs, tok, max_length=32)
+    torch.manual_seed(0)
+    model = BertForPreTraining(P.tiny_bert_config(len(tok), 32))
+    history = P.pretrain(model, pairs[:-32], P.MLMCollator(tok), steps=6, batch_size=8, progress=False,
+                         eval_examples=pairs[-32:], eval_every=3)
+    assert [e["step"] for e in history.evals] == [3, 6]
+    assert {"masked_accuracy", "nsp_accuracy", "most_frequent_baseline"} <= set(history.evals[0])
+    assert model.training is False and history.seconds > 0
+
+
+def test_tiny_bert_comes_from_the_shipped_copy_when_the_cache_is_empty(tmp_path, monkeypatch):
+    import json
+
+    from transformers import BertForPreTraining
+
+    monkeypatch.setenv("BERTLAB_PROFILE", "quick")
+    shipped = P.SHIPPED_CHECKPOINTS / f"{P.TINY_BERT}-quick"
+    if not (shipped / "bertlab_info.json").exists():
+        pytest.skip("no shipped tiny BERT checkpoint in data/checkpoints")
+    info = json.loads((shipped / "bertlab_info.json").read_text())
+    assert info["recipe"] == P.tiny_bert_recipe("quick"), "data/checkpoints is out of date with the recipe"
+    monkeypatch.setenv("BERTLAB_CACHE", str(tmp_path))
+    model, tok = P.tiny_bert(progress=False)
+    assert isinstance(model, BertForPreTraining) and len(tok) == model.config.vocab_size
+    assert (P.checkpoint_dir(f"{P.TINY_BERT}-quick") / "model.safetensors").exists()
+    assert info["held_out"][-1]["nsp_accuracy"] > 0.55  # the recorded run learned NSP
+    assert info["held_out"][-1]["masked_accuracy"] > 2 * info["held_out"][-1]["most_frequent_baseline"]
