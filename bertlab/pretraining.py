@@ -514,6 +514,14 @@ def pretrain_tiny_bert(recipe: dict, progress: bool = True, eval_every: int = 50
     return model.cpu().eval(), tokenizer, history
 
 
+def _made_by_recipe(folder: Path, recipe: dict) -> bool:
+    """True when ``folder`` holds a checkpoint whose recorded recipe equals ``recipe``."""
+    import json
+
+    info = folder / "bertlab_info.json"
+    return info.exists() and json.loads(info.read_text()).get("recipe") == recipe
+
+
 def tiny_bert(retrain: bool = False, progress: bool = True):
     """Return ``(BertForPreTraining, tokenizer)`` of the small BERT of notebook 03.
 
@@ -529,18 +537,14 @@ def tiny_bert(retrain: bool = False, progress: bool = True):
     from .assets import new_tmp_dir, publish
     from .config import profile
 
-    def made_by_recipe(folder: Path) -> bool:
-        info = folder / "bertlab_info.json"
-        return info.exists() and json.loads(info.read_text()).get("recipe") == recipe
-
     name, recipe = f"{TINY_BERT}-{profile()}", tiny_bert_recipe()
     if not retrain:
-        if made_by_recipe(checkpoint_dir(name)):
+        if _made_by_recipe(checkpoint_dir(name), recipe):
             cached = load_checkpoint(name, BertForPreTraining)
             if cached is not None:
                 return cached
         shipped = SHIPPED_CHECKPOINTS / name
-        if made_by_recipe(shipped):
+        if _made_by_recipe(shipped, recipe):
             tmp = new_tmp_dir(name)
             try:
                 shutil.copytree(shipped, tmp, dirs_exist_ok=True)
@@ -569,3 +573,46 @@ def tiny_bert_dir(progress: bool = True) -> Path:
 
     tiny_bert(progress=progress)
     return checkpoint_dir(f"{TINY_BERT}-{profile()}")
+
+
+# --------------------------------------------------------------------------- MiniLM + a new MLM head
+def minilm_head_recipe(profile: str | None = None) -> dict:
+    """Settings of the MLM head trained on the frozen MiniLM encoder (notebook 03)."""
+    from .config import profile as current
+
+    quick = (profile or current()) == "quick"
+    return {"corpus": "bbc_news/train", "examples": 1200 if quick else 8000, "max_length": 64,
+            "layer": 3, "steps": 400 if quick else 3000, "batch_size": 128, "lr": 1e-2, "seed": 0}
+
+
+def minilm_masked_lm(retrain: bool = False, progress: bool = True):
+    """Return ``(BertForMaskedLM, tokenizer)``: frozen MiniLM (first ``layer`` layers) with a new
+    MLM head, from the cache or re-created (mask once, encode once, train the head on the cached
+    hidden states at the masked positions; the output projection is tied to the input embeddings).
+    """
+    from transformers import BertForMaskedLM
+
+    from .config import get_device, profile, seed_everything
+    from .data import load_corpus
+    from .models import load_encoder, load_tokenizer
+
+    name, recipe = f"minilm-mlm-head-{profile()}", minilm_head_recipe()
+    if not retrain and _made_by_recipe(checkpoint_dir(name), recipe):
+        cached = load_checkpoint(name, BertForMaskedLM)
+        if cached is not None:
+            return cached
+    seed_everything(recipe["seed"])
+    tokenizer, encoder = load_tokenizer("minilm-l6"), load_encoder("minilm-l6")
+    examples = make_nsp_pairs(load_corpus("bbc_news", "train"), tokenizer, recipe["max_length"],
+                              seed=recipe["seed"])[:recipe["examples"]]
+    layer = recipe["layer"]
+    features, labels = encode_masked_positions(encoder, MLMCollator(tokenizer, seed=recipe["seed"]),
+                                               examples, [layer], device=get_device(), progress=progress)
+    head = FrozenEncoderMLM(encoder.embeddings.word_embeddings.weight, encoder.config.hidden_size,
+                            encoder.config.layer_norm_eps)
+    losses = train_head(head, features[layer], labels, recipe["steps"], recipe["batch_size"],
+                        recipe["lr"], seed=recipe["seed"])
+    save_checkpoint(name, head_to_masked_lm(head, encoder, layer), tokenizer, {
+        "recipe": recipe, "masked_positions": len(labels),
+        "loss_per_10_steps": [round(float(np.mean(losses[i:i + 10])), 4) for i in range(0, len(losses), 10)]})
+    return load_checkpoint(name, BertForMaskedLM)

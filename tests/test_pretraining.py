@@ -135,3 +135,33 @@ def test_tiny_bert_comes_from_the_shipped_copy_when_the_cache_is_empty(tmp_path,
     assert (P.checkpoint_dir(f"{P.TINY_BERT}-quick") / "model.safetensors").exists()
     assert info["held_out"][-1]["nsp_accuracy"] > 0.55  # the recorded run learned NSP
     assert info["held_out"][-1]["masked_accuracy"] > 2 * info["held_out"][-1]["most_frequent_baseline"]
+
+
+def test_minilm_head_round_trips_into_a_masked_lm(tmp_path, monkeypatch):
+    """The saved BertForMaskedLM reproduces the head's predictions on the cached features."""
+    from transformers import BertForMaskedLM
+
+    docs = bertlab.load_corpus("bbc_news")[:30]  # from the real cache, before redirecting it
+    tok, encoder = bertlab.load_tokenizer("minilm-l6"), bertlab.load_encoder("minilm-l6")
+    pairs = P.make_nsp_pairs(docs, tok, max_length=32)[:8]
+    features, labels = P.encode_masked_positions(encoder, P.MLMCollator(tok, seed=0), pairs, [2], progress=False)
+    head = P.FrozenEncoderMLM(encoder.embeddings.word_embeddings.weight, 384, encoder.config.layer_norm_eps)
+    losses = P.train_head(head, features[2], labels, steps=5, batch_size=16)
+    assert len(losses) == 5
+    mlm = P.head_to_masked_lm(head, encoder, layer=2)
+    assert mlm.config.num_hidden_layers == 2
+    assert mlm.cls.predictions.decoder.weight.data_ptr() == mlm.bert.embeddings.word_embeddings.weight.data_ptr()
+    batch = P.MLMCollator(tok, seed=0)(pairs)
+    batch.pop("next_sentence_label")
+    chosen = batch.pop("labels") != P.IGNORE
+    with torch.inference_mode():
+        logits = mlm(**batch).logits[chosen]
+        assert torch.allclose(logits, head(features[2]), atol=1e-3)
+
+    monkeypatch.setenv("BERTLAB_CACHE", str(tmp_path))
+    P.save_checkpoint("unit-mlm", mlm, tok, {"recipe": {"x": 1}})
+    loaded, _ = P.load_checkpoint("unit-mlm", BertForMaskedLM)
+    assert P._made_by_recipe(P.checkpoint_dir("unit-mlm"), {"x": 1})
+    assert not P._made_by_recipe(P.checkpoint_dir("unit-mlm"), {"x": 2})
+    with torch.inference_mode():
+        assert torch.allclose(loaded(**batch).logits[chosen], logits, atol=1e-5)
