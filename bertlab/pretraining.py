@@ -489,8 +489,11 @@ def tiny_bert_recipe(profile: str | None = None) -> dict:
             "steps": 8000 if (profile or current()) == "quick" else 30_000}
 
 
-def pretrain_tiny_bert(recipe: dict, progress: bool = True, eval_every: int = 500):
+def pretrain_tiny_bert(recipe: dict, progress: bool = True, eval_every: int = 500, tokenizer=None):
     """Pretrain the small BERT with ``recipe``; return ``(model, tokenizer, history)``.
+
+    A WordPiece vocabulary is trained first unless ``tokenizer`` is given (training breaks ties
+    between equally frequent merges in no fixed order, so a few pieces vary from run to run).
 
     Held-out NSP pairs and masks (BBC News validation articles) are evaluated every
     ``eval_every`` steps, so the run records when each objective starts to learn.
@@ -502,7 +505,8 @@ def pretrain_tiny_bert(recipe: dict, progress: bool = True, eval_every: int = 50
 
     seed_everything(recipe["seed"])
     docs = load_corpus("bbc_news", "train")
-    tokenizer = train_wordpiece(docs, vocab_size=recipe["vocab_size"])
+    if tokenizer is None:
+        tokenizer = train_wordpiece(docs, vocab_size=recipe["vocab_size"])
     examples = make_nsp_pairs(docs, tokenizer, max_length=recipe["max_length"], seed=recipe["seed"])
     held_out = make_nsp_pairs(load_corpus("bbc_news", "validation"), tokenizer,
                               max_length=recipe["max_length"], seed=recipe["seed"] + 1)[:1000]
