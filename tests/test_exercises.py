@@ -87,3 +87,29 @@ def test_freeze_encoder_checker(capsys):
     assert exercises.check_freeze_encoder(freeze)
     assert not exercises.check_freeze_encoder(freeze_encoder_only)
     assert "pooler" in capsys.readouterr().out
+
+
+def test_pretraining_checkers_accept_bertlab_and_flag_usual_mistakes(capsys):
+    import random
+
+    from bertlab import pretraining
+
+    def ours(ids, special, mask_id, vocab, g):
+        return pretraining.mask_tokens(ids, special, mask_id, vocab, generator=g)
+
+    def all_masked(ids, special, mask_id, vocab, g):  # forgets the 10% random / 10% unchanged
+        inputs, labels = pretraining.mask_tokens(ids, special, mask_id, vocab, generator=g)
+        inputs[labels != -100] = mask_id
+        return inputs, labels
+
+    assert exercises.check_bert_masking(ours)
+    assert not exercises.check_bert_masking(all_masked)
+    assert not exercises.check_nsp_example(lambda a, b, c, s: ([c, *a, s, *b, s], [0] * (len(a) + 1) + [1] * (len(b) + 2)))
+    assert exercises.check_nsp_example(lambda a, b, c, s: ([c, *a, s, *b, s], [0] * (len(a) + 2) + [1] * (len(b) + 1)))
+    assert exercises.check_sentence_order(
+        lambda segs, rng: [(a, b, 0) if rng.random() < 0.5 else (b, a, 1) for a, b in zip(segs, segs[1:])])
+    assert not exercises.check_sentence_order(lambda segs, rng: [(a, b, 0) for a, b in zip(segs, segs[1:])])
+    assert not exercises.check_sentence_order(
+        lambda segs, rng: [(a, random.choice(segs), 1) for a in segs[:-1]])
+    out = capsys.readouterr().out
+    assert "second uniform draw" in out and "segment ids" in out
