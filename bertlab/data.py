@@ -185,6 +185,8 @@ def load_dataset(name: str) -> datasets.DatasetDict:
 
     Offline names: see :func:`dataset_names`. The usual Hub benchmarks (``sst2``, ``imdb``...)
     are not reachable offline; with internet use ``datasets.load_dataset`` for those.
+    Each split keeps the source's order, which is often sorted by label: shuffle before taking
+    a subset (``ds["test"].shuffle(seed=0).select(range(200))``).
     """
     if name not in DATASETS:
         raise DatasetError(

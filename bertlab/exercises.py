@@ -333,3 +333,97 @@ def check_sentence_order(fn: Callable[..., list[tuple[list[int], list[int], int]
         return report(False, f"{swapped:.0%} of pairs swapped, expected about half")
     return report(True, f"sentence-order pairs are right ({swapped:.0%} swapped); negatives come "
                         "from the same document, so topic cannot give them away")
+
+
+# --------------------------------------------------------------------------- notebook 05
+def check_n_windows(fn: Callable[[int, int, int], int]) -> bool:
+    """Check a window count against :func:`bertlab.longdoc.n_windows` (itself tested against the tokenizer)."""
+    from .longdoc import n_windows
+
+    for n, max_length, overlap in [(10, 512, 128), (510, 512, 128), (511, 512, 128), (892, 512, 128),
+                                   (893, 512, 128), (1000, 256, 64), (0, 128, 0), (300, 128, 0)]:
+        out, err = _call(fn, n, max_length, overlap)
+        if err or out != n_windows(n, max_length, overlap):
+            return report(False, f"n_windows({n}, {max_length}, {overlap}) gave {err or out}, "
+                                 f"expected {n_windows(n, max_length, overlap)}",
+                          "a window holds max_length - 2 content tokens, and each new one starts "
+                          "(max_length - 2 - overlap) tokens after the previous")
+    return report(True, "n_windows matches the tokenizer's windowing")
+
+
+def check_head_tail(fn: Callable[[list[int], int, int], list[int]]) -> bool:
+    """Check head + tail truncation of a list of token ids."""
+    ids = list(range(100, 120))
+    cases = [((ids, 30, 5), ids), ((ids, 20, 5), ids), ((ids, 10, 4), ids[:4] + ids[-6:]),
+             ((ids, 10, 0), ids[-10:]), ((ids, 10, 10), ids[:10])]
+    for args, expected in cases:
+        out, err = _call(fn, list(args[0]), args[1], args[2])
+        if err or list(out) != expected:
+            return report(False, f"head_tail(ids of length {len(args[0])}, budget={args[1]}, head={args[2]}) "
+                                 f"gave {err or list(out)}, expected {expected}",
+                          "careful with head=budget (no tail: ids[-0:] is the whole list!) and texts that fit")
+    return report(True, "head_tail keeps the first `head` and the last `budget - head` ids")
+
+
+def check_vote_pool(fn: Callable[[torch.Tensor, Any, int], torch.Tensor]) -> bool:
+    """Check majority-vote pooling of window logits, ties broken by mean probability."""
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [0.0, 3.0],   # doc 0: 1 vs 2 votes -> 1
+                           [1.0, 0.0], [0.0, 0.5],               # doc 1: tie; mean prob favours 0
+                           [0.0, 0.2], [3.0, 0.0],               # doc 2: tie; mean prob favours 0
+                           [0.0, 1.0],                           # doc 3: one window -> 1
+                           [0.1, 0.0], [0.1, 0.0], [0.0, 5.0]])  # doc 4: 2 weak votes beat 1 strong -> 0
+    docs = torch.tensor([0, 0, 0, 1, 1, 2, 2, 3, 4, 4, 4])
+    expected = [1, 0, 0, 1, 0]
+    out, err = _call(fn, logits, docs, 5)
+    if err or torch.as_tensor(out).tolist() != expected:
+        return report(False, f"vote_pool gave {err or torch.as_tensor(out).tolist()}, expected {expected}",
+                      "count each window's argmax per document; on a tie, compare the mean softmax probabilities")
+    return report(True, "vote_pool: majority of windows, ties broken by mean probability")
+
+
+# --------------------------------------------------------------------------- notebook 06
+def check_unk_rate(fn: Callable[[list[str], Any], float], tokenizer) -> bool:
+    """Check the share of ``[UNK]`` tokens (special tokens not counted) against a reference."""
+    texts = ["the film was great", "这部电影很好看", "emoji 🙂 and more 🙃"]
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    flat = [i for x in ids for i in x]
+    expected = sum(i == tokenizer.unk_token_id for i in flat) / len(flat)
+    out, err = _call(fn, texts, tokenizer)
+    if err or out is None or abs(float(out) - expected) > 1e-9:
+        with_specials = tokenizer(texts)["input_ids"]
+        hint = ("count over all tokens of all texts, without [CLS]/[SEP]: tokenizer(texts, "
+                "add_special_tokens=False)")
+        if not err and out is not None and with_specials:
+            flat2 = [i for x in with_specials for i in x]
+            if abs(float(out) - sum(i == tokenizer.unk_token_id for i in flat2) / len(flat2)) < 1e-9:
+                hint = "you counted [CLS] and [SEP] too: pass add_special_tokens=False"
+        return report(False, f"unk_rate gave {err or out}, expected {expected:.4f}", hint)
+    return report(True, f"unk_rate = {expected:.3f} on the test sentences")
+
+
+def check_cosine_matrix(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """Check a cosine-similarity matrix between the rows of two matrices (not unit length)."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(4, 6, generator=g) * 3, torch.randn(5, 6, generator=g)
+    expected = torch.nn.functional.normalize(a, dim=-1) @ torch.nn.functional.normalize(b, dim=-1).T
+    out, err = _call(fn, a, b)
+    if err or not isinstance(out, torch.Tensor) or out.shape != expected.shape:
+        return report(False, f"cosine_matrix(a [4, 6], b [5, 6]) gave {err or getattr(out, 'shape', out)}",
+                      "the result is [len(a), len(b)]: a_normalised @ b_normalised.T")
+    if not torch.allclose(out, expected, atol=1e-5):
+        return report(False, "cosine_matrix values are off",
+                      "normalise each row to unit length first (the inputs are not normalised)")
+    return report(True, "cosine_matrix matches (atol 1e-5)")
+
+
+def check_retrieval_accuracy(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> bool:
+    """Check translation retrieval: row i of ``src`` translates row i of ``tgt``."""
+    tgt = torch.eye(4)
+    src = torch.tensor([[0.9, 0.1, 0, 0], [0, 0.2, 0.9, 0], [0, 0, 0.8, 0.1], [0.1, 0, 0, 5.0]])
+    expected = 0.75                                # row 1 is closest to target 2, not 1
+    out, err = _call(fn, src, tgt)
+    if err or out is None or abs(float(out) - expected) > 1e-9:
+        return report(False, f"retrieval_accuracy gave {err or out}, expected {expected}",
+                      "for each source row take the argmax over target rows of the cosine, "
+                      "and count how often it is the row with the same index")
+    return report(True, "retrieval_accuracy: share of sentences whose nearest neighbour is their translation")

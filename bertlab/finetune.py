@@ -296,6 +296,23 @@ def metrics(labels: Sequence[int], predictions: Sequence[int]) -> dict[str, floa
             "macro_f1": float(f1_score(labels, predictions, average="macro"))}
 
 
+def paired_bootstrap(correct_a: Sequence[bool], correct_b: Sequence[bool], n: int = 2000,
+                     seed: int = 0) -> dict[str, float]:
+    """Accuracy difference A − B on the *same* examples, with a 95% paired bootstrap interval.
+
+    Resampling examples (not runs) keeps the pairing: both systems are scored on each resample.
+    """
+    a = np.asarray(correct_a, dtype=float)
+    b = np.asarray(correct_b, dtype=float)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"need two equally long, non-empty lists of per-example results; got {a.size} and {b.size}.")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, a.size, size=(n, a.size))
+    diffs = (a[idx] - b[idx]).mean(1)
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return {"difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high)}
+
+
 def most_confident_mistakes(texts: Sequence[str], labels: Sequence[int], logits: torch.Tensor,
                             names: Sequence[str], k: int = 5) -> "pandas.DataFrame":  # noqa: F821
     """Return the ``k`` wrong predictions the model was most sure of."""

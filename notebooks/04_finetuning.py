@@ -43,7 +43,7 @@ import torch
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
 import bertlab
-from bertlab import config, finetune, pretraining
+from bertlab import config, finetune, pretraining, sentiment
 from bertlab.notebook import show_source
 
 config.quiet()
@@ -160,11 +160,11 @@ show_source(finetune.train)
 # 2e-5-5e-5 because MiniLM is small; warm-up is 10% of the steps.
 
 # %%
-n_train = config.pick(quick=4000, full=len(encoded["train"]))
-train_set = encoded["train"].shuffle(seed=SEED).select(range(n_train))
+recipe = sentiment.recipe()  # the settings below, recorded so that later notebooks can reuse the model
+train_set = sentiment.train_split(encoded, recipe)  # 4,000 snippets (quick) or all (full), seeded shuffle
 model = bertlab.load_classifier("minilm-l6", names)
-run = finetune.train(model, train_set, tokenizer, val_set=encoded["validation"],
-                     epochs=config.pick(quick=1, full=3), batch_size=32, lr=1e-4, seed=SEED, device=device)
+run = finetune.train(model, train_set, tokenizer, val_set=encoded["validation"], epochs=recipe["epochs"],
+                     batch_size=recipe["batch_size"], lr=recipe["lr"], seed=recipe["seed"], device=device)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -268,8 +268,8 @@ plt.show()
 # %%
 from transformers import pipeline
 
-saved = pretraining.save_checkpoint(f"minilm-rotten-tomatoes-{config.profile()}", model, tokenizer,
-                                    {"test_accuracy": finetuned["accuracy"]})
+saved = pretraining.save_checkpoint(sentiment.checkpoint_name(), model, tokenizer,
+                                    {"recipe": recipe, "test_accuracy": finetuned["accuracy"]})
 classifier = pipeline("text-classification", model=str(saved), device=-1)
 new_reviews = ["A gorgeous, moving film with a career-best performance.",
                "Two hours of my life I will never get back.",

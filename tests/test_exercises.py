@@ -113,3 +113,20 @@ def test_pretraining_checkers_accept_bertlab_and_flag_usual_mistakes(capsys):
         lambda segs, rng: [(a, random.choice(segs), 1) for a in segs[:-1]])
     out = capsys.readouterr().out
     assert "second uniform draw" in out and "segment ids" in out
+
+
+def test_notebook05_checkers_accept_right_answers_and_flag_usual_mistakes():
+    from bertlab import longdoc
+
+    assert exercises.check_n_windows(longdoc.n_windows)
+    assert not exercises.check_n_windows(lambda n, m, o: -(-n // (m - 2 - o)))      # forgets the first window
+    right = lambda ids, budget, head: ids if len(ids) <= budget else ids[:head] + ids[len(ids) - budget + head:]  # noqa: E731
+    assert exercises.check_head_tail(right)
+    assert not exercises.check_head_tail(lambda ids, budget, head: ids[:head] + ids[-(budget - head):])  # ids[-0:]
+
+    def vote(logits, docs, n):
+        docs = torch.as_tensor(docs)
+        counts = torch.zeros(n, 2).index_add_(0, docs, torch.nn.functional.one_hot(logits.argmax(-1), 2).float())
+        return (counts + 1e-3 * longdoc.pool(logits, docs, n, "mean_probs")).argmax(-1)
+    assert exercises.check_vote_pool(vote)
+    assert not exercises.check_vote_pool(lambda logits, docs, n: longdoc.pool(logits, docs, n).argmax(-1))

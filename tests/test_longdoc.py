@@ -1,0 +1,104 @@
+"""bertlab.longdoc: head/tail truncation, windows, pooling, cost (notebook 05)."""
+
+import numpy as np
+import pytest
+import torch
+
+import bertlab
+from bertlab import finetune, longdoc
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return bertlab.load_tokenizer("minilm-l6")
+
+
+LONG = " ".join(f"word{i}" for i in range(300))   # several hundred tokens
+SHORT = "a short text"
+
+
+def test_token_lengths_count_specials_and_do_not_truncate(tok):
+    lengths = longdoc.token_lengths([SHORT, LONG], tok)
+    assert lengths[0] == len(tok(SHORT)["input_ids"])
+    assert lengths[1] > 512
+
+
+def test_head_tail_keeps_both_ends_and_leaves_short_texts_alone(tok):
+    full = tok(LONG, add_special_tokens=False)["input_ids"]
+    short, long = longdoc.head_tail_ids([SHORT, LONG], tok, max_length=64, head=16)
+    assert short == tok(SHORT)["input_ids"]
+    assert len(long) == 64
+    assert long[0] == tok.cls_token_id and long[-1] == tok.sep_token_id
+    assert long[1:17] == full[:16] and long[17:-1] == full[-46:]
+    head_only = longdoc.head_tail_ids([LONG], tok, max_length=64, head=62)[0]
+    assert head_only == tok(LONG, truncation=True, max_length=64)["input_ids"]
+    tail_only = longdoc.head_tail_ids([LONG], tok, max_length=64, head=0)[0]
+    assert tail_only[1:-1] == full[-62:]
+
+
+def test_bad_arguments_are_clear_errors(tok):
+    with pytest.raises(ValueError, match="head=70"):
+        longdoc.head_tail_ids([LONG], tok, max_length=64, head=70)
+    with pytest.raises(ValueError, match="never advance"):
+        longdoc.window_ids([LONG], tok, max_length=64, overlap=62)
+    with pytest.raises(ValueError, match="no documents"):
+        longdoc.token_lengths([], tok)
+    with pytest.raises(ValueError, match="unknown pooling"):
+        longdoc.pool(torch.zeros(2, 2), [0, 0], 1, "median")
+    with pytest.raises(ValueError, match="no window"):
+        longdoc.pool(torch.zeros(2, 2), [0, 0], 2)
+
+
+@pytest.mark.parametrize("max_length,overlap", [(64, 16), (128, 0), (32, 20)])
+def test_windows_overlap_cover_the_text_and_match_n_windows(tok, max_length, overlap):
+    texts = [SHORT, LONG, " ".join(LONG.split()[:40])]
+    windows, doc = longdoc.window_ids(texts, tok, max_length, overlap)
+    content = longdoc.token_lengths(texts, tok) - 2
+    assert np.bincount(doc).tolist() == [longdoc.n_windows(int(c), max_length, overlap) for c in content]
+    full = tok(LONG, add_special_tokens=False)["input_ids"]
+    w = [windows[i][1:-1] for i in np.flatnonzero(doc == 1)]
+    assert all(len(x) <= max_length - 2 for x in w)
+    for a, b in zip(w, w[1:]):
+        assert b[:overlap] == a[len(a) - overlap:] if overlap else True
+    # stitching the windows back (dropping each overlap) gives the whole text
+    stitched = w[0] + [t for x in w[1:] for t in x[overlap:]]
+    assert stitched == full
+
+
+def test_pool_mean_and_max():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 4.0], [1.0, 1.0]])
+    doc = [0, 0, 1]
+    assert torch.allclose(longdoc.pool(logits, doc, 2, "mean_logits"), torch.tensor([[1.0, 2.0], [1.0, 1.0]]))
+    probs = logits.softmax(-1)
+    assert torch.allclose(longdoc.pool(logits, doc, 2, "mean_probs")[0], probs[:2].mean(0))
+    assert torch.allclose(longdoc.pool(logits, doc, 2, "max_probs")[0], probs[:2].max(0).values)
+
+
+def test_as_dataset_feeds_predict_and_cost_counts_tokens(tok):
+    ids = longdoc.head_tail_ids([SHORT, LONG], tok, max_length=32, head=8)
+    ds = longdoc.as_dataset(ids)
+    assert ds["length"] == [len(ids[0]), 32]
+    model = bertlab.load_classifier("minilm-l6")
+    assert finetune.predict(model, ds, tok).shape == (2, 2)
+    cost = longdoc.compute_cost(ids, 2)
+    assert cost["windows_per_doc"] == 1 and cost["tokens_per_doc"] == (len(ids[0]) + 32) / 2
+
+
+def test_encoder_flops_dense_linear_attention_quadratic():
+    f1, f2 = longdoc.encoder_flops(256), longdoc.encoder_flops(512)
+    assert f2["dense"] == pytest.approx(2 * f1["dense"])
+    assert f2["attention"] == pytest.approx(4 * f1["attention"])
+    # MiniLM: ≈ 2 × 11M FLOP per token in the dense layers (21.2M with hidden 384, FF 1536, 6 layers)
+    assert float(f1["dense"]) / 256 == pytest.approx(2 * 10.6e6, rel=0.01)
+
+
+def test_paired_bootstrap_difference_and_interval():
+    a = [True] * 80 + [False] * 20
+    b = [True] * 60 + [False] * 40
+    d = finetune.paired_bootstrap(a, b, n=500)
+    assert d["difference"] == pytest.approx(0.2)
+    assert d["low"] < 0.2 < d["high"] and d["low"] > 0
+    same = finetune.paired_bootstrap(a, a, n=200)
+    assert same == {"difference": 0.0, "low": 0.0, "high": 0.0}
+    with pytest.raises(ValueError, match="equally long"):
+        finetune.paired_bootstrap(a, b[:5])
