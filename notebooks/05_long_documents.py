@@ -176,9 +176,10 @@ first = np.searchsorted(window_doc, np.arange(n_docs))          # index of each 
 assert [windows[i] for i in first] == longdoc.head_tail_ids(texts, tokenizer, BUDGET, head=BUDGET - 2)
 print(f"{len(windows)} windows for {n_docs} documents: {len(windows) / n_docs:.2f} per document, "
       f"at most {np.bincount(window_doc).max()}")
-doc0 = np.flatnonzero(window_doc == 0)
-print(f"document 0 has {len(doc0)} windows; window 1 starts with the last {OVERLAP} tokens of window 0:",
-      windows[doc0[1]][1:1 + OVERLAP] == windows[doc0[0]][-1 - OVERLAP:-1])
+d = int(np.argmax(np.bincount(window_doc) >= 2))                 # the first document with 2+ windows
+w0, w1 = np.flatnonzero(window_doc == d)[:2]
+print(f"document {d} has {np.sum(window_doc == d)} windows; window 1 starts with the last {OVERLAP} tokens "
+      f"of window 0: {windows[w1][1:1 + OVERLAP] == windows[w0][-1 - OVERLAP:-1]}")
 
 # %% [markdown]
 # Now classify. `finetune.predict` pads each batch dynamically and sorts by length; it runs under
@@ -255,26 +256,40 @@ plt.show()
 # NBVAL_IGNORE_OUTPUT
 best = table["accuracy"].idxmax()
 correct = {name: pred == labels for name, pred in predictions.items()}
-for other in (f"head ({BUDGET})", f"head + tail ({BUDGET})"):
+for other in [f"head ({BUDGET})", f"head + tail ({BUDGET})", f"windows ({BUDGET}), mean logits"]:
+    if other == best:
+        continue
     d = finetune.paired_bootstrap(correct[best], correct[other])
     print(f"{best} − {other}: {d['difference']:+.3f} (95% CI {d['low']:+.3f} to {d['high']:+.3f})")
 
 # %%
-head_acc, best_acc = table.loc[f"head ({BUDGET})", "accuracy"], table.loc[best, "accuracy"]
+head_acc = table.loc[f"head ({BUDGET})", "accuracy"]
 win = finetune.paired_bootstrap(correct[best], correct[f"head ({BUDGET})"])
-assert best.startswith("windows") and "mean" in best, f"expected a mean-pooled chunking to win, got {best}"
-assert win["low"] > 0, "chunk-and-pool should beat head truncation beyond noise"
+assert not best.startswith("head ("), f"a strategy that reads the end of the review should win, got {best}"
+assert win["low"] > 0, "the winner should beat head truncation beyond noise"
 assert table.loc[f"head + tail ({BUDGET})", "accuracy"] > head_acc, "the end of a review should help"
-print("checked: mean-pooled windows beat head truncation (paired 95% CI above 0); head + tail beats head")
+assert table.loc[f"windows ({BUDGET}), mean logits", "accuracy"] > head_acc
+print(f"checked: {best} beats head truncation (paired 95% CI above 0); head + tail and mean-pooled "
+      "windows both beat head truncation")
 
 # %% [markdown]
-# **What won here, and why.** Reading the whole review in windows and *averaging* the windows'
+# **What won here, and why.** In the run above (quick profile, windows of 256 tokens), reading
+# the whole review in windows and *averaging* the windows'
 # scores won, clearly ahead of head truncation (the paired interval excludes zero), at about
 # four times the compute. Keeping the end of the review (tail, or head + tail) recovered part of
 # the gap for the price of a single window: reviewers tend to open with plot summary and close
 # with their verdict. Max-pooling did worse than the mean: one enthusiastic paragraph about an
 # actor in an otherwise negative review is enough to flip the prediction. Majority voting over
 # windows (exercise 3) is a third option.
+#
+# **A second measurement: the full profile.** With windows of 512 tokens and the full-profile
+# classifier (fine-tuned for 3 epochs on all 8,925 snippets of at most 64 tokens), one run on a
+# GPU gave, on all 300 test reviews: head 0.677, tail 0.747, head + tail 0.763, windows with
+# mean logits 0.750, max probabilities 0.743. Reading the end still pays (+0.09 over head, paired
+# 95% CI +0.04 to +0.13), but every strategy is lower than here, and head + tail edges out the
+# windows. The classifier that trained longer on short snippets copes worse with inputs eight
+# times longer than anything it saw: fine-tune on inputs shaped like the ones you will predict
+# on (windows of long reviews, for instance), or keep windows close to the training length.
 #
 # **Why it may differ elsewhere.** The ranking depends on where the evidence sits. For news
 # topics the first paragraph says it all, so head truncation is as good as anything and far
