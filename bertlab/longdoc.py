@@ -39,6 +39,8 @@ def head_tail_ids(texts: Sequence[str], tokenizer, max_length: int = 512, head: 
     Texts that fit are kept whole. ``head = max_length - 2`` is plain head truncation.
     """
     budget = max_length - 2  # [CLS] … [SEP] (<s> … </s> for sentencepiece models)
+    if tokenizer.cls_token_id is None or tokenizer.sep_token_id is None:
+        raise ValueError("head_tail_ids() needs a tokenizer with [CLS]/[SEP] (or <s>/</s>) tokens.")
     if not 0 <= head <= budget:
         raise ValueError(f"head={head} must lie between 0 and {budget} (max_length minus special tokens).")
     tail = budget - head
@@ -60,6 +62,9 @@ def window_ids(texts: Sequence[str], tokenizer, max_length: int = 512,
     tokenizer's own overflow machinery (``return_overflowing_tokens`` with ``stride``).
     """
     budget = max_length - 2
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError("window_ids() needs a fast tokenizer (overflow_to_sample_mapping); "
+                         "load it with AutoTokenizer.from_pretrained(..., use_fast=True).")
     if not 0 <= overlap < budget:
         raise ValueError(f"overlap={overlap} must be at least 0 and below {budget}, "
                          "or windows would never advance.")
@@ -94,13 +99,16 @@ def pool(window_logits: torch.Tensor, doc_ids: Sequence[int], n_docs: int,
     doc = torch.as_tensor(np.asarray(doc_ids), dtype=torch.long)
     if doc.numel() != len(window_logits):
         raise ValueError(f"{len(window_logits)} windows but {doc.numel()} document ids.")
+    if doc.numel() and (int(doc.min()) < 0 or int(doc.max()) >= n_docs):
+        raise ValueError(f"document ids must lie in 0..{n_docs - 1}, got {int(doc.min())}..{int(doc.max())}.")
     missing = set(range(n_docs)) - set(doc.tolist())
     if missing:
         raise ValueError(f"documents {sorted(missing)[:5]} have no window.")
     scores = window_logits.float() if method == "mean_logits" else window_logits.float().softmax(-1)
     reduce = "amax" if method == "max_probs" else "mean"
-    out = torch.zeros(n_docs, scores.shape[1])
-    return out.scatter_reduce_(0, doc[:, None].expand_as(scores), scores, reduce, include_self=False)
+    out = scores.new_zeros(n_docs, scores.shape[1])
+    index = doc.to(scores.device)[:, None].expand_as(scores)
+    return out.scatter_reduce_(0, index, scores, reduce, include_self=False)
 
 
 def compute_cost(input_ids: Sequence[Sequence[int]], n_docs: int) -> dict[str, float]:

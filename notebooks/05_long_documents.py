@@ -60,17 +60,21 @@ print(f"classifier: {model.config.model_type}, {model.num_parameters() / 1e6:.1f
 #
 # Self-attention itself has no notion of order or length: notebook 01's attention works for any
 # number of tokens. The limit comes from **learned absolute position embeddings**: BERT adds row
-# *i* of a `[512, hidden]` table to the token at position *i*, and that table has exactly 512 rows,
-# because pretraining never showed the model a longer input. Position 512 has no row, so a longer
-# input does not fail gracefully; it fails:
+# *i* of a `[512, hidden]` table to the token at position *i*. The table's size is a choice made
+# in the config (`max_position_embeddings`) before pretraining, and pretraining only ever trains
+# the rows of the lengths it shows the model. There is no row 512, so a longer input does not
+# fail gracefully; it fails. (Called the ordinary way, the model stumbles even earlier, on its
+# 512-long buffers of default position and segment ids; we pass both explicitly to reach the
+# table itself.)
 
 # %%
 print("position table:", tuple(model.bert.embeddings.position_embeddings.weight.shape),
       "| config.max_position_embeddings =", model.config.max_position_embeddings)
-too_long = torch.full((1, 600), tokenizer.convert_tokens_to_ids("good"))
+too_long = torch.full((1, 600), tokenizer.convert_tokens_to_ids("good"), device=device)
+positions = torch.arange(600, device=device)[None]
 try:
     with torch.inference_mode():
-        model(input_ids=too_long.to(device))
+        model(input_ids=too_long, position_ids=positions, token_type_ids=torch.zeros_like(too_long))
 except (IndexError, RuntimeError) as err:
     print(f"600 tokens -> {type(err).__name__}: {str(err).splitlines()[0][:90]}")
 
@@ -100,8 +104,9 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# Up to 512 tokens the dense layers dominate, so a 512-token window costs about twice as much
-# as two 256-token windows *plus a little*; beyond a few thousand tokens attention takes over,
+# Up to 512 tokens the dense layers dominate, so one 512-token window costs about as much as two
+# 256-token windows *plus a little* (13.3 against 2 × 6.0 GFLOP); beyond a few thousand tokens
+# attention takes over,
 # which is why long-context encoders change the attention, not the rest (section 5).
 #
 # ## 2. How long are real documents?
@@ -130,8 +135,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Most reviews do not fit: head truncation drops the second half of a typical review, which is
-# where reviewers tend to give their verdict. A third of the news articles are too long as well,
+# Most reviews do not fit: head truncation to 512 tokens drops the last third of a typical review
+# (median 798 tokens) and more of the long ones, and the end is where reviewers tend to give
+# their verdict. A third of the news articles are too long as well,
 # but topic shows in the first paragraph (notebook 04 reached ≈ 95% on BBC News from the first
 # 128 tokens), so we compare the strategies on the reviews.
 #
@@ -176,10 +182,12 @@ first = np.searchsorted(window_doc, np.arange(n_docs))          # index of each 
 assert [windows[i] for i in first] == longdoc.head_tail_ids(texts, tokenizer, BUDGET, head=BUDGET - 2)
 print(f"{len(windows)} windows for {n_docs} documents: {len(windows) / n_docs:.2f} per document, "
       f"at most {np.bincount(window_doc).max()}")
-d = int(np.argmax(np.bincount(window_doc) >= 2))                 # the first document with 2+ windows
-w0, w1 = np.flatnonzero(window_doc == d)[:2]
-print(f"document {d} has {np.sum(window_doc == d)} windows; window 1 starts with the last {OVERLAP} tokens "
-      f"of window 0: {windows[w1][1:1 + OVERLAP] == windows[w0][-1 - OVERLAP:-1]}")
+multi = np.flatnonzero(np.bincount(window_doc) >= 2)             # documents with 2+ windows
+if len(multi):
+    doc_i = int(multi[0])
+    w0, w1 = np.flatnonzero(window_doc == doc_i)[:2]
+    print(f"document {doc_i} has {np.sum(window_doc == doc_i)} windows; window 1 starts with the last "
+          f"{OVERLAP} tokens of window 0: {windows[w1][1:1 + OVERLAP] == windows[w0][-1 - OVERLAP:-1]}")
 
 # %% [markdown]
 # Now classify. `finetune.predict` pads each batch dynamically and sorts by length; it runs under
@@ -278,16 +286,20 @@ print(f"checked: {best} beats head truncation (paired 95% CI above 0); head + ta
 # scores won, clearly ahead of head truncation (the paired interval excludes zero), at about
 # four times the compute. Keeping the end of the review (tail, or head + tail) recovered part of
 # the gap for the price of a single window: reviewers tend to open with plot summary and close
-# with their verdict. Max-pooling did worse than the mean: one enthusiastic paragraph about an
-# actor in an otherwise negative review is enough to flip the prediction. Majority voting over
-# windows (exercise 3) is a third option.
+# with their verdict. Max-pooling did worse than the mean; a plausible reason (we did not test it
+# separately) is that one enthusiastic paragraph about an actor in an otherwise negative review
+# is enough to flip a max. Majority voting over windows (exercise 3) is a fourth option. With a
+# couple of hundred reviews, differences of one or two points are within noise: only the
+# paired intervals above separate real gaps from luck. (Mean of probabilities against mean of
+# logits: the two disagree on a single review, so the interval "+0.000 to +0.015" says *tie*;
+# a bootstrap over so few disagreements cannot say more.)
 #
 # **A second measurement: the full profile.** With windows of 512 tokens and the full-profile
 # classifier (fine-tuned for 3 epochs on all 8,925 snippets of at most 64 tokens), one run on a
 # GPU gave, on all 300 test reviews: head 0.677, tail 0.747, head + tail 0.763, windows with
-# mean logits 0.750, max probabilities 0.743. Reading the end still pays (+0.09 over head, paired
-# 95% CI +0.04 to +0.13), but every strategy is lower than here, and head + tail edges out the
-# windows. The classifier that trained longer on short snippets copes worse with inputs eight
+# mean logits 0.750, max probabilities 0.743. Reading the end still pays (head + tail − head:
+# +0.087, paired 95% CI +0.043 to +0.130), but every strategy is lower than here, and head + tail
+# edges out the windows (+0.013, CI −0.027 to +0.053: a tie). The classifier that trained longer on short snippets copes worse with inputs eight
 # times longer than anything it saw: fine-tune on inputs shaped like the ones you will predict
 # on (windows of long reviews, for instance), or keep windows close to the training length.
 #
@@ -333,19 +345,23 @@ print("pool() equals the per-document loop for all three methods (atol 1e-6)")
 # - The 512 limit is the size of BERT's learned position table; past it, the model cannot run.
 #   Attention cost grows as n², which is what long-context encoders attack.
 # - Most full movie reviews (and a third of BBC articles) exceed 512 tokens.
-# - On the same reviews and the same classifier: head truncation < head + tail ≈ tail <
-#   mean-pooled overlapping windows, which costs about four windows per document. Max-pooling
-#   was worse than mean-pooling here.
+# - On the same reviews and the same classifier (quick profile): head truncation < head + tail
+#   ≈ tail < mean-pooled overlapping windows, which costs about four windows per document.
+#   Max-pooling was worse than mean-pooling. In the full profile (512-token windows, a classifier
+#   trained longer on short snippets) head + tail tied with the windows: the ranking depends on
+#   the model and the data, which is why you measure it.
 # - Compare systems on the same examples with a paired interval, and report the compute next to
 #   the accuracy.
 #
 # ## Exercises
 # 1. Write `n_windows(n_content, max_length, overlap)`: how many windows does `window_ids` cut
-#    from a document of `n_content` tokens (special tokens not counted)? Check with
-#    `check_n_windows`.
-# 2. Write `head_tail(ids, budget, head)` on a plain list of token ids: keep it whole if it fits
-#    in `budget`, else the first `head` and the last `budget − head` ids. Check with
-#    `check_head_tail`.
+#    from a document of `n_content` tokens (special tokens not counted)? Each window holds
+#    `max_length − 2` content tokens (plus `[CLS]` and `[SEP]`), and consecutive windows share
+#    `overlap` of them. Check with `check_n_windows`.
+# 2. Write `head_tail(ids, budget, head)` on a plain list of content token ids (no special
+#    tokens; `budget` is what remains after `[CLS]` and `[SEP]`, i.e. `BUDGET − 2` above): keep
+#    the list whole if it fits in `budget`, else the first `head` and the last `budget − head`
+#    ids. Check with `check_head_tail`.
 # 3. Write `vote_pool(window_logits, doc_ids, n_docs)`: each window votes for its argmax label;
 #    each document takes the label with most votes, ties broken by the higher mean probability.
 #    Check with `check_vote_pool`, then score it on the windows above. Where does it land?

@@ -47,6 +47,8 @@ def test_bad_arguments_are_clear_errors(tok):
         longdoc.pool(torch.zeros(2, 2), [0, 0], 1, "median")
     with pytest.raises(ValueError, match="no window"):
         longdoc.pool(torch.zeros(2, 2), [0, 0], 2)
+    with pytest.raises(ValueError, match="must lie in 0..1"):
+        longdoc.pool(torch.zeros(3, 2), [0, 1, 2], 2)
 
 
 @pytest.mark.parametrize("max_length,overlap", [(64, 16), (128, 0), (32, 20)])
