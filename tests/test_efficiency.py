@@ -1,0 +1,68 @@
+"""bertlab.efficiency: size, latency, int8 quantization, students and distillation loss."""
+
+import pytest
+import torch
+
+import bertlab
+from bertlab import efficiency
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    torch.manual_seed(0)
+    return bertlab.load_classifier("minilm-l6").eval()
+
+
+@pytest.fixture(scope="module")
+def batch():
+    tok = bertlab.load_tokenizer("minilm-l6")
+    return tok(["a wonderful film", "a dull, lifeless film"], padding=True, return_tensors="pt")
+
+
+def test_size_shrinks_with_int8_and_predictions_stay_close(teacher, batch):
+    q = efficiency.quantize_int8(teacher)
+    # only the Linear layers (10.6M of 22.7M parameters) shrink 4×; the 30,522 × 384 embedding stays fp32
+    ratio = efficiency.model_size_mb(q) / efficiency.model_size_mb(teacher)
+    assert 0.5 < ratio < 0.7
+    with torch.inference_mode():
+        a, b = teacher(**batch).logits, q(**batch).logits
+    assert torch.allclose(a, b, atol=0.15)
+    assert isinstance(teacher.bert.encoder.layer[0].attention.self.query, torch.nn.Linear)  # original untouched
+
+
+def test_median_latency_counts_runs():
+    calls = []
+    out = efficiency.median_latency(lambda: calls.append(1), warmup=2, repeats=5)
+    assert len(calls) == 7 and out["min"] <= out["median"] <= out["max"]
+    with pytest.raises(ValueError):
+        efficiency.median_latency(lambda: None, repeats=0)
+
+
+def test_low_precision_dtypes_by_device():
+    assert efficiency.low_precision_dtypes("cpu") == [torch.bfloat16]
+    assert efficiency.low_precision_dtypes("meta") == []
+
+
+def test_student_copies_spaced_layers(teacher, batch):
+    student = efficiency.make_student(teacher, 2)
+    assert student.config.num_hidden_layers == 2 and len(student.bert.encoder.layer) == 2
+    assert torch.equal(student.bert.encoder.layer[1].output.dense.weight, teacher.bert.encoder.layer[5].output.dense.weight)
+    assert torch.equal(student.bert.embeddings.word_embeddings.weight, teacher.bert.embeddings.word_embeddings.weight)
+    assert torch.equal(student.classifier.weight, teacher.classifier.weight)
+    assert student(**batch).logits.shape == (2, 2)
+    with pytest.raises(ValueError, match="between 1 and 6"):
+        efficiency.make_student(teacher, 7)
+
+
+def test_distillation_loss():
+    t = torch.tensor([[2.0, -1.0], [0.5, 0.2]])
+    assert efficiency.distillation_loss(t, t).item() == pytest.approx(0.0, abs=1e-6)
+    s = torch.zeros(2, 2, requires_grad=True)
+    labels = torch.tensor([0, 1])
+    loss = efficiency.distillation_loss(s, t, labels, temperature=2.0, alpha=0.5)
+    ce = torch.nn.functional.cross_entropy(s, labels)
+    assert loss.item() > 0.5 * ce.item()
+    loss.backward()
+    assert s.grad is not None
+    with pytest.raises(ValueError, match="alpha"):
+        efficiency.distillation_loss(s, t, labels, alpha=2)
