@@ -36,7 +36,7 @@
 # **Prerequisites:** notebooks 02 (WordPiece, mean pooling) and 04 (baselines on frozen
 # embeddings). The multilingual model is built once from its PyPI package (notebook 00).
 #
-# **Run time:** about 5 minutes in the quick profile on a 2-core laptop CPU (frozen encoders,
+# **Run time:** about 4½ minutes in the quick profile on a 2-core laptop CPU (frozen encoders,
 # 1,000 English training snippets, 250 held-out reviews per language); the full profile
 # fine-tunes multilingual-e5 on all English training data first and evaluates on every
 # held-out review: about 2 minutes on one GPU (measured on an H200).
