@@ -116,8 +116,8 @@ def integrated_gradients(model, enc, target: int, steps: int = 32, baseline_toke
 def deletion_curve(model, enc, scores: torch.Tensor, target: int, ks: Sequence[int],
                    replacement: int | None = None) -> np.ndarray:
     """Probability of ``target`` after replacing the ``k`` highest-scoring tokens (for each k in
-    ``ks``) by ``replacement`` (default: the tokenizer's mask id if the config knows it, else pad).
-    Special tokens (first and last) are never deleted. One batched forward pass."""
+    ``ks``) by ``replacement`` (default: the model's pad token id). Special tokens (first and
+    last real token) are never deleted. One batched forward pass."""
     batch = _single(enc)
     ids = batch["input_ids"][0]
     n = int(batch["attention_mask"][0].sum())
