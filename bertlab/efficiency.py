@@ -13,6 +13,7 @@ import time
 import warnings
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -110,3 +111,97 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     if labels is None:
         return soft
     return alpha * soft + (1 - alpha) * nn.functional.cross_entropy(student_logits, labels)
+
+
+def distill(student: nn.Module, teacher: nn.Module, train_set, tokenizer, temperature: float = 2.0,
+            alpha: float = 0.5, **train_kwargs):
+    """Train ``student`` on ``train_set`` against the teacher's soft labels (and the true labels,
+    weighted by 1 − ``alpha``) with :func:`distillation_loss`.
+
+    The teacher's logits are computed once, up front (the teacher is frozen), and travel with each
+    batch as an extra column; the loop itself is :func:`bertlab.finetune.train`, so schedule,
+    dynamic padding and length grouping are the same as for ordinary fine-tuning. Other keyword
+    arguments (``epochs``, ``lr``, ``val_set``...) go to :func:`~bertlab.finetune.train`.
+    """
+    from .finetune import predict, train
+
+    if len(train_set) == 0:
+        raise ValueError("distill() got an empty training set.")
+    teacher_logits = predict(teacher, train_set, tokenizer, device=train_kwargs.get("device"))
+    data = train_set.add_column("teacher_logits", teacher_logits.tolist())
+
+    def loss_fn(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        inputs = {k: v for k, v in batch.items() if k not in ("teacher_logits", "labels")}
+        logits = model(**inputs).logits
+        soft, labels = batch["teacher_logits"], batch["labels"]
+        return distillation_loss(logits.float(), soft.float(), labels, temperature, alpha)
+
+    return train(student, data, tokenizer, loss_fn=loss_fn, extra_columns=["teacher_logits"], **train_kwargs)
+
+
+# --------------------------------------------------------------------------- ONNX
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def onnx_available() -> str | None:
+    """``None`` if ONNX export and onnxruntime can be used here, else the reason why not."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+        import onnxscript  # noqa: F401  (the torch.export-based exporter translates through it)
+    except ImportError as err:
+        return f"{err.name} is not installed (pip install -r requirements.txt)"
+    if not hasattr(torch.onnx, "export"):
+        return f"torch {torch.__version__} has no torch.onnx.export"
+    return None
+
+
+def export_onnx(model: nn.Module, tokenizer, path, opset: int | None = None):
+    """Export a sequence classifier to ONNX with dynamic batch and sequence axes; returns the path.
+
+    Uses the current ``torch.export``-based exporter (``dynamo=True``), traced on a small padded
+    batch. The exporter's progress messages are silenced.
+    """
+    import contextlib
+    import io as _io
+    import logging
+    from pathlib import Path
+
+    reason = onnx_available()
+    if reason:
+        raise RuntimeError(f"cannot export to ONNX: {reason}.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.cpu().eval()
+    enc = tokenizer(["an example to trace", "a second, longer example to trace the model"],
+                    padding=True, return_tensors="pt")
+    names = [k for k in ONNX_INPUTS if k in enc]
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    dynamic = {k: {0: batch, 1: seq} for k in names}
+    kwargs = {"opset_version": opset} if opset else {}
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(_io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (), str(path), kwargs={k: enc[k] for k in names}, input_names=names,
+                          output_names=["logits"], dynamic_shapes=dynamic, dynamo=True, verbose=False,
+                          **kwargs)
+    return path
+
+
+def onnx_session(path, threads: int | None = None):
+    """An onnxruntime ``InferenceSession`` on the CPU (optionally with ``threads`` intra-op threads)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def onnx_logits(session, enc) -> np.ndarray:
+    """Run an onnxruntime session on a tokenized batch (PyTorch or NumPy tensors); returns logits."""
+    wanted = [i.name for i in session.get_inputs()]
+    feed = {k: np.asarray(enc[k].cpu() if isinstance(enc[k], torch.Tensor) else enc[k], dtype=np.int64)
+            for k in wanted}
+    return session.run(["logits"], feed)[0]

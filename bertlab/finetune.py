@@ -12,7 +12,7 @@ import copy
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -69,12 +69,17 @@ class LengthGroupedSampler(Sampler[list[int]]):
 
 
 def make_loader(tokenized, tokenizer, batch_size: int = 32, shuffle: bool = True, seed: int = 0,
-                length_grouped: bool = True) -> DataLoader:
+                length_grouped: bool = True, extra_columns: Sequence[str] = ()) -> DataLoader:
     """Return a DataLoader with dynamic padding (``DataCollatorWithPadding``) and, by default,
-    length-grouped batches."""
+    length-grouped batches. ``extra_columns`` (fixed-size per example, e.g. a teacher's logits or
+    an example id) travel along in each batch."""
     from transformers import DataCollatorWithPadding
 
+    missing = [c for c in extra_columns if c not in tokenized.column_names]
+    if missing:
+        raise ValueError(f"extra_columns {missing} are not in the dataset (it has {tokenized.column_names}).")
     columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label") if c in tokenized.column_names]
+    columns += list(extra_columns)
     data = tokenized.with_format(columns=columns)
     collator = DataCollatorWithPadding(tokenizer)
     if length_grouped:
@@ -140,11 +145,15 @@ def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
           batch_size: int = 32, lr: float = 5e-5, weight_decay: float = 0.01,
           warmup: float = 0.1, max_grad_norm: float = 1.0, max_steps: int | None = None,
           seed: int = 0, device: torch.device | str | None = None, progress: bool = True,
-          length_grouped: bool = True) -> TrainResult:
+          length_grouped: bool = True,
+          loss_fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor] | None = None,
+          extra_columns: Sequence[str] = ()) -> TrainResult:
     """Fine-tune ``model`` (a sequence classifier) on a tokenized ``train_set``.
 
     Evaluates on ``val_set`` after every epoch and restores the weights of the best epoch
     (by validation accuracy). ``max_steps`` caps the number of optimizer steps in total.
+    ``loss_fn(model, batch)`` replaces the model's own cross-entropy (e.g. for distillation);
+    the batch then also holds the ``extra_columns`` of ``train_set``.
     """
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -156,7 +165,7 @@ def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
     check_labels(train_set, model.config.num_labels)
     model.to(device)
     loader = make_loader(train_set, tokenizer, batch_size, shuffle=True, seed=seed,
-                         length_grouped=length_grouped)
+                         length_grouped=length_grouped, extra_columns=extra_columns)
     total = epochs * len(loader) if max_steps is None else min(max_steps, epochs * len(loader))
     optimizer = make_optimizer(model, lr, weight_decay)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup * total), total)
@@ -174,7 +183,7 @@ def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
                 break
             batch = {k: v.to(device) for k, v in batch.items()}
             with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                loss = model(**batch).loss
+                loss = model(**batch).loss if loss_fn is None else loss_fn(model, batch)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -183,7 +192,7 @@ def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
             scaler.update()
             scheduler.step()
             losses.append(loss.item())
-            result.examples += len(batch["labels"])
+            result.examples += len(batch["input_ids"])
             result.tokens += int(batch["attention_mask"].sum())
             step += 1
             bar.update()

@@ -49,7 +49,7 @@ def attention_rollout(attentions: torch.Tensor, residual: float = 0.5) -> torch.
     if attentions.dim() != 4:
         raise ValueError("expected attentions of shape [layers, heads, seq, seq].")
     seq = attentions.shape[-1]
-    eye = torch.eye(seq, dtype=attentions.dtype)
+    eye = torch.eye(seq, dtype=attentions.dtype, device=attentions.device)
     rollout = eye
     for layer in attentions.mean(1):                      # a loop over layers (6), not tokens
         a = residual * eye + (1 - residual) * layer
@@ -97,7 +97,7 @@ def integrated_gradients(model, enc, target: int, steps: int = 32, baseline_toke
     base_ids = torch.where(special, ids, torch.full_like(ids, fill))
     emb = model.get_input_embeddings()
     x, x0 = emb(ids).detach(), emb(base_ids).detach()
-    alphas = (torch.arange(steps, dtype=x.dtype) + 0.5) / steps
+    alphas = (torch.arange(steps, dtype=x.dtype, device=x.device) + 0.5) / steps
     total = torch.zeros_like(x[0])
     for s in range(0, steps, batch_size):
         a = alphas[s:s + batch_size].view(-1, 1, 1)
@@ -122,8 +122,8 @@ def deletion_curve(model, enc, scores: torch.Tensor, target: int, ks: Sequence[i
     ids = batch["input_ids"][0]
     n = int(batch["attention_mask"][0].sum())
     fill = replacement if replacement is not None else model.config.pad_token_id
-    candidates = torch.arange(1, n - 1)
-    order = candidates[scores[1:n - 1].argsort(descending=True)]
+    candidates = torch.arange(1, n - 1, device=ids.device)
+    order = candidates[scores[1:n - 1].to(ids.device).argsort(descending=True)]
     rows = []
     for k in ks:                                            # a handful of deletion sizes
         row = ids.clone()
@@ -132,7 +132,7 @@ def deletion_curve(model, enc, scores: torch.Tensor, target: int, ks: Sequence[i
     ids_k = torch.stack(rows)
     rest = {k: v.expand(len(ks), -1) for k, v in batch.items() if k != "input_ids"}
     probs = model(input_ids=ids_k, **rest).logits.float().softmax(-1)[:, target]
-    return probs.numpy()
+    return probs.cpu().numpy()
 
 
 def colour_html(tokens: Sequence[str], scores: Sequence[float] | torch.Tensor) -> str:
@@ -149,3 +149,79 @@ def colour_html(tokens: Sequence[str], scores: Sequence[float] | torch.Tensor) -
         spans.append(f'<span style="background: rgb{rgb}; padding: 1px 2px; margin: 1px; '
                      f'border-radius: 3px; color: black">{html.escape(tok)}</span>')
     return "<div style='line-height: 2'>" + " ".join(spans) + "</div>"
+
+
+METHODS = ("attention (last layer)", "attention rollout", "gradient × input", "integrated gradients", "random")
+
+
+def token_scores(model, enc, target: int, methods: Sequence[str] = METHODS, ig_steps: int = 32,
+                 seed: int = 0) -> dict[str, torch.Tensor]:
+    """One importance score per token of one example, by each method in ``methods`` (see :data:`METHODS`).
+
+    Attention scores are the ``[CLS]`` row (last layer, heads averaged; or of the rollout); the
+    gradient methods score the ``target`` logit; "random" draws uniform scores (the baseline every
+    explanation must beat).
+    """
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise ValueError(f"unknown methods {sorted(unknown)}; choose from {list(METHODS)}.")
+    out: dict[str, torch.Tensor] = {}
+    if any(m.startswith("attention") for m in methods):
+        att = attention_maps(model, enc)
+        if "attention (last layer)" in methods:
+            out["attention (last layer)"] = att[-1].mean(0)[0]
+        if "attention rollout" in methods:
+            out["attention rollout"] = attention_rollout(att)[0]
+    if "gradient × input" in methods:
+        out["gradient × input"] = grad_x_input(model, enc, target)
+    if "integrated gradients" in methods:
+        out["integrated gradients"] = integrated_gradients(model, enc, target, steps=ig_steps)[0]
+    if "random" in methods:
+        g = torch.Generator().manual_seed(seed)
+        out["random"] = torch.rand(enc["input_ids"].shape[1], generator=g)
+    return {m: out[m] for m in methods}
+
+
+def deletion_fractions_to_k(n_content: int, fractions: Sequence[float]) -> list[int]:
+    """Number of tokens to delete for each fraction of an example's ``n_content`` (non-special) tokens."""
+    return [int(round(f * n_content)) for f in fractions]
+
+
+def deletion_benchmark(model, tokenizer, texts: Sequence[str], fractions: Sequence[float] = (0, .1, .2, .3, .4, .5),
+                       methods: Sequence[str] = METHODS, max_length: int = 64, ig_steps: int = 32,
+                       progress: bool = True) -> "pandas.DataFrame":  # noqa: F821
+    """Deletion curves of every method on every text: one row per (text, method, fraction).
+
+    For each text, the target is the model's own prediction; ``prob`` is the probability of that
+    class after deleting the given fraction of the text's tokens, highest-scoring first.
+    """
+    import pandas as pd
+    from tqdm import tqdm
+
+    if len(texts) == 0:
+        raise ValueError("deletion_benchmark() needs at least one text.")
+    device = next(model.parameters()).device
+    rows = []
+    for i, text in enumerate(tqdm(texts, desc="deletion curves", disable=not progress, mininterval=5)):
+        enc = tokenizer(text, truncation=True, max_length=max_length, return_tensors="pt").to(device)
+        with torch.inference_mode():
+            target = int(model(**enc).logits.argmax(-1))
+        n_content = enc["input_ids"].shape[1] - 2
+        ks = deletion_fractions_to_k(n_content, fractions)
+        for method, scores in token_scores(model, enc, target, methods, ig_steps, seed=i).items():
+            probs = deletion_curve(model, enc, scores.cpu(), target, ks)
+            rows += [{"text": i, "method": method, "fraction": f, "k": k, "prob": float(p)}
+                     for f, k, p in zip(fractions, ks, probs)]
+    return pd.DataFrame(rows)
+
+
+def aopc(curve: Sequence[float]) -> float:
+    """Area over the perturbation curve: mean drop ``p[0] − p[k]`` over the deletion steps k ≥ 1.
+
+    Higher means that deleting the tokens an explanation ranks first hurts the prediction more,
+    i.e. the explanation is more *faithful* to what the model uses.
+    """
+    p = np.asarray(curve, dtype=float)
+    if p.size < 2:
+        raise ValueError("a deletion curve needs the undeleted point and at least one deletion.")
+    return float((p[0] - p[1:]).mean())

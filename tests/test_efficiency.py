@@ -66,3 +66,50 @@ def test_distillation_loss():
     assert s.grad is not None
     with pytest.raises(ValueError, match="alpha"):
         efficiency.distillation_loss(s, t, labels, alpha=2)
+
+
+def test_distill_moves_student_towards_teacher(teacher):
+    from bertlab import finetune
+    import datasets
+    tok = bertlab.load_tokenizer("minilm-l6")
+    texts = ["a wonderful film", "a dull, lifeless film", "great fun", "boring and long"] * 4
+    ds = datasets.Dataset.from_dict({"text": texts, "label": [1, 0, 1, 0] * 4})
+    enc = finetune.tokenize_dataset(datasets.DatasetDict(train=ds), tok, 32)["train"]
+    import copy
+    teacher = copy.deepcopy(teacher)
+    teacher.classifier.weight.data *= 30          # a confident teacher, so there is something to learn
+    student = efficiency.make_student(teacher, 2)
+    with torch.inference_mode():
+        t_logits = finetune.predict(teacher, enc, tok)
+        before = torch.nn.functional.kl_div(finetune.predict(student, enc, tok).log_softmax(-1),
+                                            t_logits.log_softmax(-1), log_target=True, reduction="batchmean")
+    result = efficiency.distill(student, teacher, enc, tok, alpha=1.0, epochs=5, lr=1e-4, warmup=0.0, batch_size=8,
+                                progress=False, device="cpu")
+    after = torch.nn.functional.kl_div(finetune.predict(student, enc, tok).log_softmax(-1),
+                                       t_logits.log_softmax(-1), log_target=True, reduction="batchmean")
+    assert len(result.step_loss) == 10 and after < 0.5 * before
+    with pytest.raises(ValueError, match="empty"):
+        efficiency.distill(student, teacher, enc.select([]), tok)
+
+
+def test_make_loader_rejects_missing_extra_columns():
+    from bertlab import finetune
+    import datasets
+    tok = bertlab.load_tokenizer("minilm-l6")
+    ds = finetune.tokenize_dataset(datasets.DatasetDict(train=datasets.Dataset.from_dict(
+        {"text": ["a", "b"], "label": [0, 1]})), tok, 8)["train"]
+    with pytest.raises(ValueError, match="teacher_logits"):
+        finetune.make_loader(ds, tok, extra_columns=["teacher_logits"])
+
+
+@pytest.mark.skipif(efficiency.onnx_available() is not None, reason="onnx/onnxruntime not installed")
+def test_onnx_export_gives_the_same_logits(teacher, batch, tmp_path):
+    tok = bertlab.load_tokenizer("minilm-l6")
+    path = efficiency.export_onnx(teacher, tok, tmp_path / "model.onnx")
+    session = efficiency.onnx_session(path, threads=1)
+    other = tok(["one", "a much longer sentence than the ones used for tracing the model"], padding=True,
+                return_tensors="pt")
+    for enc in (batch, other):
+        with torch.inference_mode():
+            ref = teacher(**enc).logits.numpy()
+        assert abs(efficiency.onnx_logits(session, enc) - ref).max() < 1e-4

@@ -65,3 +65,31 @@ def test_colour_html_escapes_and_checks_lengths():
     assert "&lt;b&gt;" in html and html.count("<span") == 2
     with pytest.raises(ValueError, match="2 tokens but 1 scores"):
         interpret.colour_html(["a", "b"], [1.0])
+
+
+def test_token_scores_all_methods_and_unknown_method(setup):
+    model, _, enc = setup
+    n = enc["input_ids"].shape[1]
+    scores = interpret.token_scores(model, enc, target=1, ig_steps=4)
+    assert list(scores) == list(interpret.METHODS)
+    assert all(s.shape == (n,) for s in scores.values())
+    # the rollout's [CLS] row is a distribution over the tokens
+    assert abs(float(scores["attention rollout"].sum()) - 1) < 1e-5
+    with pytest.raises(ValueError, match="unknown methods"):
+        interpret.token_scores(model, enc, 1, methods=["saliency"])
+
+
+def test_deletion_benchmark_rows_and_aopc(setup):
+    model, tok, _ = setup
+    df = interpret.deletion_benchmark(model, tok, ["a wonderful , moving film", "dull"], fractions=(0, .5, 1),
+                                      methods=("gradient × input", "random"), ig_steps=4, progress=False)
+    assert len(df) == 2 * 2 * 3 and set(df["method"]) == {"gradient × input", "random"}
+    # k = 0 gives the same probability for every method of a text
+    first = df[df["fraction"] == 0].groupby("text")["prob"].nunique()
+    assert (first == 1).all()
+    assert df.loc[(df["text"] == 1) & (df["fraction"] == 1), "k"].iloc[0] == 1   # "dull" is one token
+    assert interpret.aopc([0.9, 0.6, 0.3]) == pytest.approx(0.45)
+    with pytest.raises(ValueError):
+        interpret.aopc([0.9])
+    with pytest.raises(ValueError, match="at least one text"):
+        interpret.deletion_benchmark(model, tok, [])
