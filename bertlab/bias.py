@@ -37,7 +37,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
 
 GENDER_PAIRS = (("he", "she"), ("him", "her"), ("his", "her"), ("himself", "herself"),
                 ("man", "woman"), ("men", "women"), ("boy", "girl"), ("boys", "girls"),
-                ("father", "mother"), ("son", "daughter"), ("brother", "sister"),
+                ("father", "mother"), ("son", "daughter"), ("brother", "sister"), ("brothers", "sisters"),
+                ("sons", "daughters"), ("fathers", "mothers"),
                 ("husband", "wife"), ("king", "queen"), ("actor", "actress"), ("actors", "actresses"),
                 ("mr", "mrs"), ("guy", "gal"), ("boyfriend", "girlfriend"))
 

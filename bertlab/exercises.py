@@ -427,3 +427,114 @@ def check_retrieval_accuracy(fn: Callable[[torch.Tensor, torch.Tensor], float]) 
                       "for each source row take the argmax over target rows of the cosine, "
                       "and count how often it is the row with the same index")
     return report(True, "retrieval_accuracy: share of sentences whose nearest neighbour is their translation")
+
+
+# --------------------------------------------------------------------------- notebook 07
+def check_cls_attention(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+    """Check the ``[CLS]`` row of the last layer, averaged over heads, from ``[layers, heads, seq, seq]``."""
+    g = torch.Generator().manual_seed(0)
+    att = torch.softmax(torch.randn(3, 4, 5, 5, generator=g), -1)
+    expected = att[-1, :, 0, :].mean(0)
+    out, err = _call(fn, att)
+    if err or not isinstance(out, torch.Tensor) or out.shape != expected.shape:
+        return report(False, f"cls_attention(att [3, 4, 5, 5]) gave {err or getattr(out, 'shape', out)}, "
+                             "expected a tensor of shape [5]", "index the last layer, then row 0 (the [CLS] query)")
+    if torch.allclose(out, att[-1, :, :, 0].mean(0), atol=1e-6):
+        return report(False, "you took column 0 (how much each token attends *to* [CLS])",
+                      "the [CLS] row is att[layer, head, 0, :]: what [CLS] attends to")
+    if torch.allclose(out, att[0, :, 0, :].mean(0), atol=1e-6):
+        return report(False, "you used the first layer", "the last layer is att[-1]")
+    if not torch.allclose(out, expected, atol=1e-6):
+        return report(False, "cls_attention values are off", "average over the heads (dim 0 after picking the layer)")
+    return report(True, "cls_attention: last layer, [CLS] row, mean over heads")
+
+
+def check_aopc(fn: Callable[[list[float]], float]) -> bool:
+    """Check the area over the perturbation curve: mean of p[0] − p[k] for k ≥ 1."""
+    cases = [([0.9, 0.6, 0.3], 0.45), ([0.8, 0.8], 0.0), ([0.7, 0.9, 0.5], 0.0), ([1.0, 0.5, 0.25, 0.0], 0.75)]
+    for curve, expected in cases:
+        out, err = _call(fn, list(curve))
+        if err or out is None or abs(float(out) - expected) > 1e-9:
+            return report(False, f"aopc({curve}) gave {err or out}, expected {expected}",
+                          "average the drops p[0] - p[k] over k = 1..K (not including k = 0; "
+                          "a rise counts as a negative drop)")
+    return report(True, "aopc: mean drop from the undeleted probability")
+
+
+def check_swap_gender(fn: Callable[[str], str]) -> bool:
+    """Check a gendered-word swap that keeps capitalisation and leaves other words alone."""
+    cases = [("he loved his mother", "she loved her father"), ("She is an actress", "He is an actor"),
+             ("the man and the woman", "the woman and the man"), ("a themed show", "a themed show"),
+             ("Brothers", "Sisters")]
+    for text, expected in cases:
+        out, err = _call(fn, text)
+        if err or out != expected:
+            hint = "match whole words only (\\b...\\b), swap both ways, and keep a capital first letter"
+            if out == text.replace("he", "she"):
+                hint = "str.replace also changes 'he' inside 'the' and 'themed': use a regular expression with \\b"
+            return report(False, f"swap_gender({text!r}) gave {err or repr(out)}, expected {expected!r}", hint)
+    return report(True, "swap_gender swaps whole words both ways and keeps capitals")
+
+
+# --------------------------------------------------------------------------- notebook 08
+def check_median_time(fn: Callable[[Callable[[], Any], int, int], float]) -> bool:
+    """Check a timer ``fn(work, warmup, repeats)`` that discards warm-up runs and returns the median."""
+    import time
+
+    calls = []
+    durations = [0.08, 0.08, 0.010, 0.012, 0.011, 0.060, 0.010]     # 2 slow warm-ups, 1 outlier
+
+    def work():
+        time.sleep(durations[min(len(calls), len(durations) - 1)])
+        calls.append(1)
+
+    out, err = _call(fn, work, 2, 5)
+    if err or out is None:
+        return report(False, f"median_time raised {err}")
+    if len(calls) != 7:
+        return report(False, f"work() ran {len(calls)} times, expected 2 warm-up + 5 timed = 7")
+    if not 0.009 <= float(out) <= 0.02:
+        hint = "drop the warm-up runs and take the median (statistics.median), not the mean"
+        if float(out) > 0.02:
+            hint += f": {float(out):.3f} s looks like the warm-up or the outlier got in"
+        return report(False, f"median_time gave {float(out):.4f} s, expected about 0.011 s", hint)
+    return report(True, f"median_time = {float(out) * 1000:.1f} ms: warm-up discarded, outlier ignored")
+
+
+def check_int8_quantize(fn: Callable[[torch.Tensor], tuple[torch.Tensor, float]]) -> bool:
+    """Check symmetric per-tensor int8 quantization: ``w -> (q, scale)`` with ``w ≈ q * scale``."""
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(64, 32, generator=g) * 0.05
+    out, err = _call(fn, w)
+    if err or not isinstance(out, tuple) or len(out) != 2:
+        return report(False, f"int8_quantize(w) gave {err or type(out).__name__}, expected (q, scale)")
+    q, scale = out
+    scale = float(scale)
+    if not isinstance(q, torch.Tensor) or q.dtype != torch.int8:
+        return report(False, f"q has dtype {getattr(q, 'dtype', type(q))}", "convert with .to(torch.int8) after rounding")
+    expected_scale = float(w.abs().max()) / 127
+    if abs(scale - expected_scale) > 1e-6 * max(expected_scale, 1e-12):
+        return report(False, f"scale = {scale:.3g}, expected max|w| / 127 = {expected_scale:.3g}",
+                      "symmetric int8 maps the largest |weight| to 127")
+    error = (q.float() * scale - w).abs().max().item()
+    if error > scale / 2 + 1e-7:
+        return report(False, f"largest reconstruction error {error:.3g} > scale/2 = {scale / 2:.3g}",
+                      "round to the nearest integer (torch.round), do not truncate")
+    return report(True, f"int8_quantize: 4× smaller, largest error {error:.2g} ≤ scale/2")
+
+
+def check_soft_target_loss(fn: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]) -> bool:
+    """Check the soft-target term of distillation: T² · KL(softmax(teacher/T) ‖ softmax(student/T))."""
+    from .efficiency import distillation_loss
+
+    g = torch.Generator().manual_seed(0)
+    student, teacher = torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g) * 3
+    for t in (1.0, 2.0, 4.0):
+        expected = distillation_loss(student, teacher, None, temperature=t)
+        out, err = _call(fn, student, teacher, t)
+        if err or out is None or not torch.allclose(torch.as_tensor(out, dtype=torch.float32), expected, atol=1e-5):
+            hint = "divide both logits by T before the softmax, KL(teacher || student) averaged over the batch, times T²"
+            if not err and out is not None and torch.allclose(torch.as_tensor(out, dtype=torch.float32) * t * t, expected, atol=1e-5):
+                hint = "you forgot the T² factor (it keeps gradients comparable across temperatures)"
+            return report(False, f"soft_target_loss(T={t}) gave {err or float(out):.4f}, expected {float(expected):.4f}", hint)
+    return report(True, "soft_target_loss matches bertlab.efficiency.distillation_loss (atol 1e-5)")

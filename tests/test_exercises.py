@@ -130,3 +130,57 @@ def test_notebook05_checkers_accept_right_answers_and_flag_usual_mistakes():
         return (counts + 1e-3 * longdoc.pool(logits, docs, n, "mean_probs")).argmax(-1)
     assert exercises.check_vote_pool(vote)
     assert not exercises.check_vote_pool(lambda logits, docs, n: longdoc.pool(logits, docs, n).argmax(-1))
+
+
+def test_notebook07_checkers_accept_right_answers_and_flag_usual_mistakes(capsys):
+    from bertlab import bias, interpret
+
+    assert exercises.check_cls_attention(lambda att: att[-1, :, 0, :].mean(0))
+    assert not exercises.check_cls_attention(lambda att: att[-1, :, :, 0].mean(0))
+    assert "column 0" in capsys.readouterr().out
+    assert not exercises.check_cls_attention(lambda att: att[0, :, 0, :].mean(0))
+    assert exercises.check_aopc(interpret.aopc)
+    assert not exercises.check_aopc(lambda p: sum(p[0] - x for x in p) / len(p))     # counts k = 0
+    assert not exercises.check_aopc(lambda p: 1.0)
+    assert exercises.check_swap_gender(bias.swap_gendered)
+    assert not exercises.check_swap_gender(lambda t: t.replace("he", "she"))
+    assert "regular expression" in capsys.readouterr().out
+
+
+def test_notebook08_checkers_accept_right_answers_and_flag_usual_mistakes(capsys):
+    import statistics
+    import time
+
+    from bertlab import efficiency
+
+    def median_time(work, warmup, repeats):
+        for _ in range(warmup):
+            work()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    def mean_all(work, warmup, repeats):
+        start = time.perf_counter()
+        for _ in range(warmup + repeats):
+            work()
+        return (time.perf_counter() - start) / (warmup + repeats)
+
+    assert exercises.check_median_time(median_time)
+    assert not exercises.check_median_time(mean_all)
+    assert "median" in capsys.readouterr().out
+
+    def quantize(w):
+        scale = w.abs().max() / 127
+        return torch.round(w / scale).to(torch.int8), float(scale)
+
+    assert exercises.check_int8_quantize(quantize)
+    assert not exercises.check_int8_quantize(lambda w: ((w / (w.abs().max() / 127)).to(torch.int8),
+                                                        float(w.abs().max() / 127)))   # truncates
+    assert "round" in capsys.readouterr().out
+    assert exercises.check_soft_target_loss(lambda s, t, T: efficiency.distillation_loss(s, t, None, T))
+    assert not exercises.check_soft_target_loss(lambda s, t, T: efficiency.distillation_loss(s, t, None, T) / T / T)
+    assert "T²" in capsys.readouterr().out
