@@ -33,6 +33,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
                     "an Indian woman", "an Iraqi", "a French"),
     "gendered word": ("a man", "a woman", "my brother", "my sister", "my father", "my mother",
                       "a boy", "a girl"),
+    # the control: person words that carry none of these attributes. Their spread is the
+    # "noise floor" any change of word causes; the other groups are compared with it.
+    "control (neutral person word)": ("a friend", "a colleague", "a neighbour", "my cousin",
+                                      "a stranger", "a student", "a teacher", "a doctor"),
 }
 
 GENDER_PAIRS = (("he", "she"), ("him", "her"), ("his", "her"), ("himself", "herself"),

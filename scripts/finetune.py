@@ -69,26 +69,6 @@ def weights_checksum(model: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
-def make_loader(tokenized, tokenizer, batch_size: int, shuffle: bool, seed: int):
-    """DataLoader with dynamic padding that also returns each example's ``idx``."""
-    from torch.utils.data import DataLoader
-    from transformers import DataCollatorWithPadding
-
-    pad = DataCollatorWithPadding(tokenizer)
-
-    def collate(rows):
-        idx = torch.tensor([r.pop("idx") for r in rows])
-        batch = pad(rows)
-        batch["idx"] = idx
-        return batch
-
-    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label", "idx")
-               if c in tokenized.column_names]
-    g = torch.Generator().manual_seed(seed)
-    return DataLoader(tokenized.with_format(columns=columns), batch_size=batch_size, shuffle=shuffle,
-                      generator=g, collate_fn=collate)
-
-
 def main(argv: list[str] | None = None) -> dict:
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -112,7 +92,8 @@ def main(argv: list[str] | None = None) -> dict:
     train_set = finetune.tokenize_dataset(train, tokenizer, args.max_length)
     model = bertlab.load_classifier(args.model, names)
     optimizer = finetune.make_optimizer(model, args.lr, args.weight_decay)
-    loader = make_loader(train_set, tokenizer, args.batch_size, shuffle=True, seed=args.seed)
+    loader = finetune.make_loader(train_set, tokenizer, args.batch_size, shuffle=True, seed=args.seed,
+                                  length_grouped=False, extra_columns=["idx"])
     # Defined in single-process steps: accelerate's prepared scheduler advances once per process
     # at each optimizer step, so the schedule ends on time for any number of processes.
     steps = args.epochs * len(loader)
@@ -142,7 +123,8 @@ def main(argv: list[str] | None = None) -> dict:
         if args.eval_examples:
             val = val.select(range(min(args.eval_examples, len(val))))
         val = finetune.tokenize_dataset(val.add_column("idx", list(range(len(val)))), tokenizer, args.max_length)
-        val_loader = accelerator.prepare(make_loader(val, tokenizer, 128, shuffle=False, seed=args.seed))
+        val_loader = accelerator.prepare(finetune.make_loader(val, tokenizer, 128, shuffle=False, length_grouped=False,
+                                                              extra_columns=["idx"]))
         model.eval()
         correct = total = 0
         with torch.inference_mode():
