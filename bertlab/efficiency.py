@@ -60,12 +60,24 @@ def quantize_int8(model: nn.Module) -> nn.Module:
         return quantize_dynamic(copy.deepcopy(model).cpu().eval(), {nn.Linear}, dtype=torch.qint8)
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bf16 natively (AVX-512 BF16 or AMX); elsewhere it is emulated, slowly."""
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:            # not Linux: be conservative
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def low_precision_dtypes(device: torch.device | str) -> list[torch.dtype]:
-    """Reduced-precision dtypes worth timing on ``device`` (bf16 on CPUs; bf16/fp16 on CUDA)."""
+    """Reduced-precision dtypes worth measuring on ``device``: bf16 (where supported) and fp16 on
+    CUDA; bf16 on CPUs with native bf16 units; none on other CPUs (emulated bf16 is slower)."""
     device = torch.device(device)
     if device.type == "cuda":
         return ([torch.bfloat16] if torch.cuda.is_bf16_supported() else []) + [torch.float16]
-    return [torch.bfloat16] if device.type == "cpu" else []
+    if device.type == "cpu":
+        return [torch.bfloat16] if cpu_has_native_bf16() else []
+    return []
 
 
 def make_student(teacher: nn.Module, layers: int) -> nn.Module:

@@ -38,9 +38,17 @@ def test_median_latency_counts_runs():
         efficiency.median_latency(lambda: None, repeats=0)
 
 
-def test_low_precision_dtypes_by_device():
+def test_low_precision_dtypes_by_device(monkeypatch):
+    monkeypatch.setattr(efficiency, "cpu_has_native_bf16", lambda: True)
     assert efficiency.low_precision_dtypes("cpu") == [torch.bfloat16]
+    monkeypatch.setattr(efficiency, "cpu_has_native_bf16", lambda: False)
+    assert efficiency.low_precision_dtypes("cpu") == []
     assert efficiency.low_precision_dtypes("meta") == []
+
+
+def test_cpu_bf16_detection_reads_the_cpu_flags():
+    flags = open("/proc/cpuinfo").read()
+    assert efficiency.cpu_has_native_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)
 
 
 def test_student_copies_spaced_layers(teacher, batch):
