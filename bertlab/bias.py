@@ -29,8 +29,8 @@ TEMPLATES = (
 GROUPS: dict[str, tuple[str, ...]] = {
     # first names from the audit study of Bertrand & Mullainathan (2004)
     "first name": ("Emily", "Greg", "Anne", "Brad", "Lakisha", "Jamal", "Tamika", "Darnell"),
-    "nationality": ("an American", "a German", "a Mexican", "a Nigerian", "a Chinese man",
-                    "an Indian woman", "an Iraqi", "a French"),
+    "nationality": ("an American person", "a German person", "a Mexican person", "a Nigerian person",
+                    "a Chinese person", "an Indian person", "an Iraqi person", "a French person"),
     "gendered word": ("a man", "a woman", "my brother", "my sister", "my father", "my mother",
                       "a boy", "a girl"),
     # the control: person words that carry none of these attributes. Their spread is the
@@ -56,6 +56,8 @@ def _swap_table() -> dict[str, str]:
 
 
 _SWAP = _swap_table()
+_MALE = {a for a, _ in GENDER_PAIRS}
+_FEMALE = {b for _, b in GENDER_PAIRS}
 _WORD = re.compile(r"\b(" + "|".join(sorted(_SWAP, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 
 
@@ -131,8 +133,10 @@ def counterfactual_shift(model, tokenizer, texts: Sequence[str], swap=swap_gende
                          positive: int = 1) -> dict[str, float]:
     """Score ``texts`` and their swapped versions (only those that ``swap`` changes).
 
-    Returns the number of changed texts, the mean and max |ΔP(positive)|, the mean signed shift
-    (swapped − original) and the share of predictions that flip.
+    Returns the number of changed texts, the mean and max |ΔP(positive)|, the share of
+    predictions that flip, and the directional effect: mean P(positive) of the female-worded
+    version minus the male-worded one, over texts whose gendered words are mostly of one side
+    (a shift that the two swap directions would cancel in a plain signed mean).
     """
     pairs = [(t, swap(t)) for t in texts]
     pairs = [(a, b) for a, b in pairs if a != b]
@@ -141,5 +145,10 @@ def counterfactual_shift(model, tokenizer, texts: Sequence[str], swap=swap_gende
     p0 = positive_probability(model, tokenizer, [a for a, _ in pairs], positive)
     p1 = positive_probability(model, tokenizer, [b for _, b in pairs], positive)
     d = p1 - p0
+    side = np.array([np.sign(sum(w.lower() in _MALE for w in _WORD.findall(a))
+                             - sum(w.lower() in _FEMALE for w in _WORD.findall(a))) for a, _ in pairs])
+    directional = d[side != 0] * side[side != 0]      # male-worded original: +d; female-worded: −d
     return {"n": len(pairs), "mean |shift|": float(np.abs(d).mean()), "max |shift|": float(np.abs(d).max()),
-            "mean shift": float(d.mean()), "flip rate": float(((p0 > .5) != (p1 > .5)).mean())}
+            "flip rate": float(((p0 > .5) != (p1 > .5)).mean()),
+            "female − male": float(directional.mean()) if directional.size else float("nan"),
+            "n directional": int(directional.size)}

@@ -143,11 +143,12 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Two things stand out. The heads differ a lot, so an average over heads hides most of the
-# structure. And in the middle layers nearly every head's `[CLS]` row sits on `[CLS]` itself:
-# only the first and the last layer spread their attention over the words. Attending to a token
-# that carries little new information (`[CLS]`, `[SEP]`, punctuation) is how a head does nearly
-# nothing, a "no-op" (Clark et al., 2019). Let us measure this over 200 test reviews, not just one.
+# (Layers are numbered from 0.) Two things stand out. In the middle layers nearly every head's
+# `[CLS]` row sits on `[CLS]` itself, while the last layer, and some heads of layers 0 and 4,
+# spread their attention over the words. And where heads do look at words, they differ, so an
+# average over heads hides structure. Attending to a token that carries little new information
+# (`[CLS]`, `[SEP]`, punctuation) is how a head does nearly nothing, a "no-op" (Clark et al.,
+# 2019). Let us measure this over 200 test reviews, not just one.
 
 # %%
 groups_of_ids = {"[CLS]": torch.tensor([tokenizer.cls_token_id]), "[SEP]": torch.tensor([tokenizer.sep_token_id]),
@@ -202,10 +203,12 @@ plt.show()
 #
 # ## 3. Token attributions from gradients
 #
-# **Gradient × input** asks: if this token's embedding moved a little, how much would the
-# predicted class's logit change, and in which direction? It is one backward pass. It is a
-# local, linear view, and saturated models (a softmax already near 1) make gradients small
-# where the input matters a lot.
+# **Gradient × input** multiplies the gradient of the predicted class's logit with respect to
+# each token's embedding (how sensitive the logit is to that embedding) by the embedding itself,
+# and sums over the hidden dimension: a first-order estimate of each token's contribution. It
+# costs one backward pass. But it is a linearisation at a single point, and its implicit
+# reference is an all-zero embedding, which no real token has, so for a network as curved as
+# BERT its scores can be noisy, even in sign.
 #
 # **Integrated gradients** (Sundararajan et al., 2017) fix this by averaging gradients along a
 # straight path from a *baseline* (here: every word replaced by `[PAD]`, keeping `[CLS]` and
@@ -222,6 +225,7 @@ show_source(interpret.integrated_gradients)
 # number of steps and the same midpoint rule, must give the same scores.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 from captum.attr import LayerIntegratedGradients
 
 i = picked["right (positive)"]
@@ -252,6 +256,7 @@ assert torch.allclose(ours, theirs, atol=1e-4)
 # used enough steps.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 gaps = {steps: interpret.integrated_gradients(model, enc, target, steps=steps)[1] for steps in (4, 16, 64)}
 for steps, g in gaps.items():
     print(f"steps = {steps:3d}: |completeness gap| = {abs(g):.1e}")
@@ -261,22 +266,32 @@ assert abs(gaps[64]) < abs(gaps[4])
 # ### Coloured text
 #
 # Red tokens push the logit of the predicted class up, blue ones push it down; the colour is
-# scaled to each row's largest score. Attention rows are all positive (they are probabilities).
+# scaled to each row's largest score over the words. `[CLS]` and `[SEP]` are left white, or
+# they would wash out the attention rows. Attention rows are all positive (they are
+# probabilities).
 
 # %%
+# NBVAL_IGNORE_OUTPUT
+def words_only(scores):
+    scores = scores.detach().cpu().clone()
+    scores[[0, -1]] = 0                      # [CLS] and [SEP]
+    return scores
+
+
 for case, i in picked.items():
     e = encode(i)
     scores = interpret.token_scores(model, e, int(preds[i]), ig_steps=IG_STEPS)
     t = tokens_of(e)
-    rows = "".join(f"<tr><td style='padding-right:8px'>{m}</td><td>{interpret.colour_html(t, s.cpu())}</td></tr>"
+    rows = "".join(f"<tr><td style='padding-right:8px'>{m}</td><td>{interpret.colour_html(t, words_only(s))}</td></tr>"
                    for m, s in scores.items() if m != "random")
     display(HTML(f"<b>{case}</b>: true {names[int(labels[i])]}, predicted {names[int(preds[i])]} "
                  f"({float(conf[i]):.2f})<table>{rows}</table>"))
 
 # %% [markdown]
-# The gradient methods pick out sentiment words (red for the predicted class) and show words
-# that argue against it in blue; attention cannot say "against". On the mistake, IG shows which
-# words misled the model. But plausibility is not proof: a method can highlight words that look
+# Integrated gradients picks out sentiment words in red (towards the predicted class); on the
+# mistake, it shows which words misled the model. Gradient × input often disagrees with it,
+# even in sign: it can colour the very words IG ranks first blue. Attention cannot say
+# "against" at all. But plausibility is not proof: a method can highlight words that look
 # reasonable to us while the model relies on something else. Time to measure.
 #
 # ## 4. Testing the explanations: deletion curves
@@ -287,9 +302,12 @@ for case, i in picked.items():
 # random ranking is the baseline every method must beat. The single number is **AOPC**, the area
 # over the perturbation curve: the mean drop p(0) − p(k) over the deletion steps.
 #
-# One caveat: a sentence full of `[PAD]`s is unlike anything the model saw in training, so part
-# of any drop is that shift, not the lost information. It affects all methods alike, which is
-# why we compare methods with each other and with random deletion.
+# Two caveats. A sentence full of `[PAD]`s is unlike anything the model saw in training, so part
+# of any drop is that shift, not the lost information; it affects all methods alike, which is
+# why we compare methods with each other and with random deletion. And `[PAD]` is also IG's
+# baseline here, so deleting to `[PAD]` measures exactly the change IG integrates over: a home
+# advantage for IG. Exercise-sized check: rerun with `replacement=tokenizer.mask_token_id` in
+# `interpret.deletion_curve`.
 
 # %%
 show_source(interpret.deletion_curve)
@@ -306,11 +324,16 @@ mean_curve = curves.groupby(["method", "fraction"], sort=False)["prob"].mean().u
 per_text = (curves.groupby(["method", "text"], sort=False)["prob"].apply(lambda p: interpret.aopc(p.to_numpy()))
             .unstack())
 random_aopc = per_text.loc["random"]
+vs_random = per_text.sub(random_aopc, axis=1)                 # paired: same text, method − random
+n = per_text.shape[1]
 aopc_table = pd.DataFrame({
     "AOPC": per_text.mean(axis=1),
-    "± 95% CI": 1.96 * per_text.std(axis=1) / np.sqrt(per_text.shape[1]),
+    "± 95% CI": 1.96 * per_text.std(axis=1) / np.sqrt(n),
+    "− random": vs_random.mean(axis=1),
+    "± 95% CI (paired)": 1.96 * vs_random.std(axis=1) / np.sqrt(n),
     "better than random on": per_text.gt(random_aopc, axis=1).mean(axis=1),
 }).sort_values("AOPC", ascending=False)
+aopc_table.loc["random", ["− random", "± 95% CI (paired)", "better than random on"]] = np.nan
 ranking = list(aopc_table.index)
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -332,17 +355,22 @@ print(f"\nmost faithful here: {ranking[0]}; random is at rank {ranking.index('ra
 assert ranking[0] == "integrated gradients", ranking
 assert aopc_table.loc["integrated gradients", "AOPC"] > 1.5 * aopc_table.loc["random", "AOPC"]
 print("integrated gradients is the most faithful method, by a wide margin over random deletion")
+low = aopc_table["− random"] - aopc_table["± 95% CI (paired)"]
+for method in aopc_table.index.drop("random"):
+    verdict = "beats random (paired 95% CI above 0)" if low[method] > 0 else "not distinguishable from random"
+    print(f"  {method:22s}: {verdict}")
 
 # %% [markdown]
-# **What the measurement says.** Integrated gradients is clearly the most faithful ranking: deleting
-# its top 10% of tokens removes much more of the prediction than deleting any other method's
-# top 10%. The two attention rankings beat random deletion, but by far less. Gradient × input,
-# the one-pass shortcut, can even fall below random: raw gradients saturate, and its signed
-# scores are noisy token by token.
+# **What the measurement says.** Integrated gradients is clearly the most faithful ranking:
+# deleting its top 10% of tokens removes much more of the prediction than deleting any other
+# method's top 10% (with the home advantage noted above). The attention rankings do better than
+# random deletion only by a small margin; the verdicts above say whether that margin is
+# distinguishable from zero on these reviews. Gradient × input, the one-pass shortcut, is no
+# better than random: its signed, single-point scores are too noisy to rank tokens.
 #
-# So, *is attention explanation?* Here, measured: attention carries some signal about which
-# tokens matter (it beats random), but it is a much weaker guide to what the decision depends
-# on than a gradient method built for the job. That matches the literature's middle ground
+# So, *is attention explanation?* Here, measured: attention carries at most a little signal
+# about which tokens matter, and it is a much weaker guide to what the decision depends on than
+# a gradient method built for the job. That matches the literature's middle ground
 # (Jain & Wallace, 2019, "Attention is not Explanation"; Wiegreffe & Pinter, 2019, "Attention
 # is not not Explanation"): attention weights say where information is mixed from, not how
 # much each piece changes the output. Value vectors differ in size, the residual stream
@@ -363,12 +391,15 @@ print("templates:", *bias.TEMPLATES, sep="\n  ")
 probe = bias.template_probe(model, tokenizer)
 spread = bias.group_spread(probe)
 print(spread.round(3).to_string())
+print("\nmean P(positive) per group:", probe.groupby("group", sort=False)["p_positive"].mean().round(3).to_dict())
 
 # %% [markdown]
 # The template alone sets the level (below). The heatmap therefore shows each sentence's
 # P(positive) minus the mean of its group in the same template, so that only the effect of the
-# filler within its group remains. (Across groups, bare first names score lower than phrases
-# like "a man": a difference of form, not one we can call bias.)
+# filler within its group remains. (Compare the group means printed above: groups differ in
+# form, bare names against "a … person" phrases, so differences *between* groups are not
+# evidence of bias either.) Blue: more positive than the group's mean in that template; red:
+# less.
 
 # %%
 template_mean = probe.groupby("template", sort=False)["p_positive"].mean()
@@ -419,24 +450,28 @@ print({k: round(v, 4) if isinstance(v, float) else v for k, v in shift.items()})
 # %% [markdown]
 # Read the two probes together. First, the template matters more than any filler: this
 # classifier calls plain, neutral sentences positive, and how positive depends on the wording.
-# Second, one word does move the score by several points, but so does swapping "a friend" for
-# "a doctor". Only the gaps well above the control's deserve the name bias, and even those need
-# more templates and fillers before you claim a direction. Without the control, every gap would
-# have looked like bias. On real reviews, where the other words carry the sentiment, swapping
-# gender moves the score far less and rarely flips a prediction. Small average shifts
+# Second, one word does move the score by several points, but so does swapping one neutral
+# person word for another. Only gaps clearly above the control's deserve the name bias, and
+# even those need more templates and fillers (and an interval) before you claim a direction.
+# Without the control, every gap would have looked like bias. On real reviews, where the other
+# words carry the sentiment, swapping gender moves the score far less and rarely flips a
+# prediction. The "female − male" entry is the directional effect: the mean P(positive) of the
+# female-worded version minus the male-worded one. A systematic shift would show there even
+# when single predictions rarely flip. Small average shifts
 # can still matter: a deployed system scores millions of texts, and a systematic shift for one
 # group is unfair even when single predictions rarely change. A probe like this is a
 # smoke test, not a certificate: it only finds the biases you thought to test.
 #
 # ## Summary
-# - Attention maps are easy to draw and hard to read: much of the `[CLS]` row goes to `[SEP]`,
-#   `[CLS]` and punctuation, often as a "no-op", and heads differ widely. Rollout composes the
+# - Attention maps are easy to draw and hard to read: in the middle layers most of the `[CLS]`
+#   row goes to `[CLS]` itself, a "no-op", and the heads that look at words differ. Rollout composes the
 #   layers but is still a picture of information flow.
 # - Gradient × input and integrated gradients give signed, per-token attributions. Our IG equals
 #   captum's (atol 1e-4) and satisfies completeness, with the gap shrinking as steps grow.
 # - Deletion curves turn "which explanation is right?" into a measurement. Here integrated
-#   gradients is by far the most faithful. Attention beats random, but weakly. That is the
-#   measured answer to "is attention explanation?": a weak one, at best.
+#   gradients is by far the most faithful; attention is at best a little better than random
+#   deletion, and gradient × input no better. That is the measured answer to "is attention
+#   explanation?": a weak one, at best.
 # - A bias probe needs a control: changing *any* person word moves this classifier's score, so a
 #   group's gap only counts where it clearly exceeds the control's. On real reviews, swapping
 #   gendered words rarely moves the score much.
@@ -447,7 +482,8 @@ print({k: round(v, 4) if isinstance(v, float) else v for k, v in shift.items()})
 # 2. Write `aopc(curve)`: the mean drop `p[0] − p[k]` over the deletion steps k ≥ 1 of one
 #    deletion curve. Check with `check_aopc`, then recompute the AOPC table's first column.
 # 3. Write `swap_gender(text)` that swaps whole gendered words both ways (he ↔ she, his → her,
-#    man ↔ woman, actress ↔ actor, brothers ↔ sisters …) and keeps a capital first letter. Check
+#    man ↔ woman, mother ↔ father, actress ↔ actor, brothers ↔ sisters …) and keeps a capital
+#    first letter. Check
 #    with `check_swap_gender`. Why is "her" a problem for any word-by-word swap?
 #
 # ### Solutions

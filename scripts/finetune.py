@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> dict:
     from bertlab import finetune
 
     args = parse_args(argv)
+    if args.cpu:  # hide GPUs before CUDA initialises: torchrun's LOCAL_RANK must not pick a GPU
+        import os
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
     bertlab.quiet()
     accelerator = Accelerator(cpu=args.cpu, mixed_precision=args.mixed_precision)
     set_seed(args.seed)  # the same seed on every process: identical initial weights

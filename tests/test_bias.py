@@ -39,7 +39,10 @@ def test_counterfactual_shift_only_counts_changed_texts(classifier):
     model, tok = classifier
     out = bias.counterfactual_shift(model, tok, ["he was great", "a film", "her best role"])
     assert out["n"] == 2 and 0 <= out["mean |shift|"] <= out["max |shift|"] <= 1
-    assert 0 <= out["flip rate"] <= 1
+    assert 0 <= out["flip rate"] <= 1 and out["n directional"] == 2
+    # the directional effect: female-worded minus male-worded, whichever way the swap went
+    p = bias.positive_probability(model, tok, ["he was great", "she was great", "her best role", "him best role"])
+    assert out["female − male"] == pytest.approx(((p[1] - p[0]) + (p[2] - p[3])) / 2, abs=1e-5)
     same = bias.counterfactual_shift(model, tok, ["he was great"], swap=lambda t: t + " ")
     assert same["mean |shift|"] < 1e-6
     with pytest.raises(ValueError, match="changed none"):

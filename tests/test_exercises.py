@@ -142,6 +142,7 @@ def test_notebook07_checkers_accept_right_answers_and_flag_usual_mistakes(capsys
     assert exercises.check_aopc(interpret.aopc)
     assert not exercises.check_aopc(lambda p: sum(p[0] - x for x in p) / len(p))     # counts k = 0
     assert not exercises.check_aopc(lambda p: 1.0)
+    assert not exercises.check_aopc(lambda p: [p[0] - x for x in p[1:]])              # forgot to average
     assert exercises.check_swap_gender(bias.swap_gendered)
     assert not exercises.check_swap_gender(lambda t: t.replace("he", "she"))
     assert "regular expression" in capsys.readouterr().out
@@ -169,9 +170,20 @@ def test_notebook08_checkers_accept_right_answers_and_flag_usual_mistakes(capsys
             work()
         return (time.perf_counter() - start) / (warmup + repeats)
 
+    def median_with_warmup(work, warmup, repeats):
+        times = []
+        for _ in range(warmup + repeats):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
     assert exercises.check_median_time(median_time)
     assert not exercises.check_median_time(mean_all)
     assert "median" in capsys.readouterr().out
+    assert not exercises.check_median_time(median_with_warmup)
+    assert not exercises.check_median_time(lambda work, w, r: None)
+    assert "returned None" in capsys.readouterr().out
 
     def quantize(w):
         scale = w.abs().max() / 127
@@ -182,5 +194,10 @@ def test_notebook08_checkers_accept_right_answers_and_flag_usual_mistakes(capsys
                                                         float(w.abs().max() / 127)))   # truncates
     assert "round" in capsys.readouterr().out
     assert exercises.check_soft_target_loss(lambda s, t, T: efficiency.distillation_loss(s, t, None, T))
+    per_example = lambda s, t, T: torch.nn.functional.kl_div((s / T).log_softmax(-1), (t / T).log_softmax(-1),  # noqa: E731
+                                                             log_target=True, reduction="none").sum(-1) * T * T
+    assert not exercises.check_soft_target_loss(per_example)
+    assert not exercises.check_soft_target_loss(lambda s, t, T: 1 / 0)
+    assert not exercises.check_int8_quantize(lambda w: (torch.zeros_like(w, dtype=torch.int8), w.abs().amax(1) / 127))
     assert not exercises.check_soft_target_loss(lambda s, t, T: efficiency.distillation_loss(s, t, None, T) / T / T)
     assert "T²" in capsys.readouterr().out
