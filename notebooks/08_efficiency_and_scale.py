@@ -343,9 +343,9 @@ plt.show()
 #
 # **Reading the table.** The committed run is the quick profile on a 2-core laptop-class CPU
 # (AVX2, no bf16 or VNNI units); your numbers will differ, the lessons mostly will not.
-# - **Batching** cuts the cost per review by more than half here: length-sorted batches keep padding low and one
-#   large matrix multiplication uses the cores better than many small ones. On a GPU the gap is
-#   far larger, since a batch-1 call leaves most of the chip idle.
+# - **Batching** cuts the cost per review by more than half here: length-sorted batches keep
+#   padding low, and one large matrix multiplication uses the cores better than many small
+#   ones. On a GPU the gap is far larger, since a batch-1 call leaves most of the chip idle.
 # - **Dynamic int8** makes the file 1.6× smaller (the 30,522 × 384 embedding table stays fp32)
 #   and costs under a point of accuracy, though about 6% of single predictions change. The
 #   speed-up is modest on this CPU; CPUs with int8 dot-product
