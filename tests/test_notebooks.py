@@ -3,12 +3,15 @@
 nbval (``make notebooks``) re-executes them and compares outputs; these checks are static.
 """
 
+import importlib
+import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def load(path):
@@ -54,3 +57,36 @@ def test_notebook_matches_its_jupytext_source(path):
     cells = load(path)["cells"]
     assert ["".join(c["source"]) for c in cells] == [c["source"] for c in paired.cells], \
         f"{path.name} and {source.name} differ: run `make execute`"
+
+
+def _bertlab_names(cells) -> dict[str, object]:
+    """The names a notebook binds with ``from bertlab import a, b as c`` (and ``bertlab`` itself)."""
+    import bertlab
+
+    names: dict[str, object] = {"bertlab": bertlab}
+    for cell in cells:
+        for line in "".join(cell["source"]).splitlines():
+            m = re.match(r"from bertlab import (.+)$", line.strip())
+            for part in m.group(1).split(",") if m else []:
+                module, _, alias = part.strip().partition(" as ")
+                names[alias or module] = importlib.import_module(f"bertlab.{module}")
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_shown_sources_match_the_current_code(path):
+    """A cell that prints bertlab's code with show_source() must show today's code: change a
+    shown function and the notebook needs re-executing (nbval would fail much later)."""
+    cells = load(path)["cells"]
+    names = _bertlab_names(cells)
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        printed = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []))
+        for dotted in re.findall(r"show_source\(([A-Za-z_][\w.]*)\)", "".join(cell["source"])):
+            head, *rest = dotted.split(".")
+            obj = names[head]
+            for attr in rest:
+                obj = getattr(obj, attr)
+            assert inspect.getsource(obj).rstrip() in printed, (
+                f"{path.name}: the output of show_source({dotted}) is out of date; re-execute the notebook")
