@@ -145,8 +145,8 @@ def counterfactual_shift(model, tokenizer, texts: Sequence[str], swap=swap_gende
     p0 = positive_probability(model, tokenizer, [a for a, _ in pairs], positive)
     p1 = positive_probability(model, tokenizer, [b for _, b in pairs], positive)
     d = p1 - p0
-    side = np.array([np.sign(sum(w.lower() in _MALE for w in _WORD.findall(a))
-                             - sum(w.lower() in _FEMALE for w in _WORD.findall(a))) for a, _ in pairs])
+    words = [[w.lower() for w in _WORD.findall(a)] for a, _ in pairs]
+    side = np.array([np.sign(sum(w in _MALE for w in ws) - sum(w in _FEMALE for w in ws)) for ws in words])
     directional = d[side != 0] * side[side != 0]      # male-worded original: +d; female-worded: −d
     return {"n": len(pairs), "mean |shift|": float(np.abs(d).mean()), "max |shift|": float(np.abs(d).max()),
             "flip rate": float(((p0 > .5) != (p1 > .5)).mean()),

@@ -60,12 +60,17 @@ def quantize_int8(model: nn.Module) -> nn.Module:
         return quantize_dynamic(copy.deepcopy(model).cpu().eval(), {nn.Linear}, dtype=torch.qint8)
 
 
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes in bf16 natively (AVX-512 BF16 or AMX); elsewhere it is emulated, slowly."""
-    try:
-        flags = open("/proc/cpuinfo").read()
-    except OSError:            # not Linux: be conservative
-        return False
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether this CPU computes in bf16 natively (AVX-512 BF16 or AMX); elsewhere it is emulated, slowly.
+
+    Reads the flags in ``/proc/cpuinfo`` (or the ``cpuinfo`` text given); False where there is none.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = open("/proc/cpuinfo").read()
+        except OSError:        # not Linux: be conservative
+            return False
+    flags = set(cpuinfo.split())
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
