@@ -1,33 +1,17 @@
-"""bertlab: the code behind the BERT-for-text-classification workbook.
+"""bertlab: the code behind the BERT-for-text-classification workbook; importing it has no side effects."""
 
-Public API used by the notebooks (names kept stable)::
-
-    load_dataset(name) -> datasets.DatasetDict      # bertlab.data
-    load_tokenizer(name), load_encoder(name)        # bertlab.models
-    load_classifier(name, labels)                   # bertlab.models
-    fetch(names=None)                               # bertlab.assets
-
-Importing bertlab has no side effects: nothing is downloaded or printed until you call it.
-"""
-
-from .assets import AssetError, cache_dir, fetch
-from .config import get_device, pick, profile, quiet, seed_everything
+from .config import get_device, pick, profile, quiet, seed_everything, setup, show_source
 from .data import DatasetError, dataset_names, load_corpus, load_dataset
-from .models import (
-    OFFLINE_MODELS,
-    ModelNotFoundError,
-    embed,
-    load_classifier,
-    load_encoder,
-    load_tokenizer,
-    mean_pool,
-)
+from .inference import embed, mean_pool, predict
+from .models import (MODELS, ModelNotFoundError, load_classifier, load_encoder, load_model,
+                     load_tokenizer)
+from .store import AssetError, cache_dir, fetch
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AssetError", "DatasetError", "ModelNotFoundError", "OFFLINE_MODELS",
-    "cache_dir", "dataset_names", "embed", "fetch", "get_device", "load_classifier",
-    "load_corpus", "load_dataset", "load_encoder", "load_tokenizer", "mean_pool", "pick",
-    "profile", "quiet", "seed_everything",
+    "AssetError", "DatasetError", "MODELS", "ModelNotFoundError", "cache_dir", "dataset_names",
+    "embed", "fetch", "get_device", "load_classifier", "load_corpus", "load_dataset", "load_encoder",
+    "load_model", "load_tokenizer", "mean_pool", "pick", "predict", "profile", "quiet",
+    "seed_everything", "setup", "show_source",
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .assets import REGISTRY, AssetError, cache_dir, fetch, status
-from .me5 import MODEL_NAME
+from . import me5
+from .store import REGISTRY, AssetError, cache_dir, fetch, status
 
 
-def human(n: int) -> str:
+def human(n: float) -> str:
     """Return a byte count as a short human string."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
@@ -20,19 +20,20 @@ def human(n: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the process exit status."""
-    parser = argparse.ArgumentParser(prog="python -m bertlab",
-                                     description="bertlab's offline asset store.")
+    parser = argparse.ArgumentParser(prog="python -m bertlab", description="bertlab's offline asset store.")
     sub = parser.add_subparsers(dest="command", required=True)
     p_fetch = sub.add_parser("fetch", help="download (once) and verify offline assets")
     p_fetch.add_argument("names", nargs="*", metavar="NAME",
-                         help=f"assets to fetch (default: all): {', '.join([*REGISTRY, MODEL_NAME])}")
+                         help=f"assets to fetch (default: all): {', '.join([*REGISTRY, me5.MODEL_NAME])}")
     p_fetch.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("list", help="show the assets, whether they are cached, and their sizes")
     args = parser.parse_args(argv)
-
     try:
         if args.command == "fetch":
-            done = fetch(args.names or None, progress=not args.quiet)
+            names = args.names or [*REGISTRY, me5.MODEL_NAME]
+            done = fetch([n for n in names if n != me5.MODEL_NAME], progress=not args.quiet)
+            if me5.MODEL_NAME in names:
+                done[me5.MODEL_NAME] = me5.build(progress=not args.quiet)
             for name, path in done.items():
                 print(f"{name:<18} {path}")
             return 0
@@ -42,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             mark = "cached " if r["cached"] else "missing"
             size = human(int(r["bytes"])) if r["cached"] else "-"
             print(f"{r['name']:<18} {mark} {size:>9}  {r['source']:<28} {r['what']}")
-        total = sum(int(r["bytes"]) for r in rows)
-        print(f"{'total':<18} {'':7} {human(total):>9}")
+        print(f"{'total':<18} {'':7} {human(sum(int(r['bytes']) for r in rows)):>9}")
         return 0
     except AssetError as err:
         print(f"bertlab: {err}", file=sys.stderr)

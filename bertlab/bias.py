@@ -1,14 +1,4 @@
-"""Probing a classifier for social bias: change only a name, a nationality or a gendered word.
-
-A sentiment classifier should not care whether a neutral sentence is about Emily or Jamal, a
-German or a Nigerian, a man or a woman. Pretrained encoders learned from text that does care, and
-fine-tuning does not necessarily remove it. Two measurements:
-
-* :func:`template_probe`: neutral template sentences, one slot, a list of fillers per group;
-  the spread of the predicted probability across fillers is the bias signal;
-* :func:`counterfactual_shift`: real reviews with gendered words swapped (he ↔ she, ...); how
-  much the probability moves and how often the predicted label flips.
-"""
+"""Probing a classifier for social bias: change only a name, a nationality or a gendered word."""
 
 from __future__ import annotations
 
@@ -16,7 +6,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import torch
+import pandas as pd
+
+from .inference import predict
 
 TEMPLATES = (
     "{} wrote the screenplay for this film.",
@@ -33,8 +25,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
                     "a Chinese person", "an Indian person", "an Iraqi person", "a French person"),
     "gendered word": ("a man", "a woman", "my brother", "my sister", "my father", "my mother",
                       "a boy", "a girl"),
-    # the control: person words that carry none of these attributes. Their spread is the
-    # "noise floor" any change of word causes; the other groups are compared with it.
+    # the control: person words with none of these attributes; their spread is the "noise floor"
     "control (neutral person word)": ("a friend", "a colleague", "a neighbour", "my cousin",
                                       "a stranger", "a student", "a teacher", "a doctor"),
 }
@@ -62,10 +53,7 @@ _WORD = re.compile(r"\b(" + "|".join(sorted(_SWAP, key=len, reverse=True)) + r")
 
 
 def swap_gendered(text: str) -> str:
-    """Swap gendered words (he ↔ she, his → her, actor ↔ actress ...), keeping capitalisation.
-
-    "her" is ambiguous (him / his); it becomes "him", a known limitation of word-level swaps.
-    """
+    """Swap gendered words (he ↔ she, actor ↔ actress...) keeping case; the ambiguous "her" becomes "him"."""
     def repl(m: re.Match) -> str:
         word = m.group(0)
         new = _SWAP[word.lower()]
@@ -81,27 +69,15 @@ def has_gendered_word(text: str) -> bool:
     return _WORD.search(text) is not None
 
 
-@torch.inference_mode()
-def positive_probability(model, tokenizer, texts: Sequence[str], positive: int = 1, batch_size: int = 64,
+def positive_probability(model, tokenizer, texts: Sequence[str], positive: int = 1,
                          max_length: int = 128) -> np.ndarray:
-    """P(class ``positive``) for each text (dynamic padding, batched)."""
-    if len(texts) == 0:
-        raise ValueError("no texts to score.")
-    device = next(model.parameters()).device
-    model.eval()
-    out = []
-    for s in range(0, len(texts), batch_size):
-        enc = tokenizer(list(texts[s:s + batch_size]), padding=True, truncation=True,
-                        max_length=max_length, return_tensors="pt").to(device)
-        out.append(model(**enc).logits.float().softmax(-1)[:, positive].cpu())
-    return torch.cat(out).numpy()
+    """P(class ``positive``) for each text, scored by :func:`bertlab.inference.predict`."""
+    return predict(model, tokenizer, list(texts), max_length=max_length).softmax(-1)[:, positive].numpy()
 
 
 def template_probe(model, tokenizer, templates: Sequence[str] = TEMPLATES,
-                   groups: Mapping[str, Sequence[str]] = GROUPS, positive: int = 1) -> "pandas.DataFrame":  # noqa: F821
+                   groups: Mapping[str, Sequence[str]] = GROUPS, positive: int = 1) -> pd.DataFrame:
     """P(positive) for every template × filler: columns ``group, filler, template, p_positive``."""
-    import pandas as pd
-
     if not templates or not groups:
         raise ValueError("template_probe() needs at least one template and one group.")
     bad = [t for t in templates if t.count("{}") != 1]
@@ -114,11 +90,8 @@ def template_probe(model, tokenizer, templates: Sequence[str] = TEMPLATES,
     return df
 
 
-def group_spread(probe: "pandas.DataFrame") -> "pandas.DataFrame":  # noqa: F821
-    """Per group: the largest gap between two fillers' mean P(positive) (over templates), which
-    fillers they are, and the largest gap within a single template."""
-    import pandas as pd
-
+def group_spread(probe: pd.DataFrame) -> pd.DataFrame:
+    """Per group: largest gap in fillers' mean P(positive), its two fillers, and the largest per template."""
     rows = []
     for group, df in probe.groupby("group", sort=False):
         by_filler = df.groupby("filler", sort=False)["p_positive"].mean()
@@ -131,13 +104,7 @@ def group_spread(probe: "pandas.DataFrame") -> "pandas.DataFrame":  # noqa: F821
 
 def counterfactual_shift(model, tokenizer, texts: Sequence[str], swap=swap_gendered,
                          positive: int = 1) -> dict[str, float]:
-    """Score ``texts`` and their swapped versions (only those that ``swap`` changes).
-
-    Returns the number of changed texts, the mean and max |ΔP(positive)|, the share of
-    predictions that flip, and the directional effect: mean P(positive) of the female-worded
-    version minus the male-worded one, over texts whose gendered words are mostly of one side
-    (a shift that the two swap directions would cancel in a plain signed mean).
-    """
+    """Score texts ``swap`` changes and their swaps: n, mean/max |ΔP|, flip rate, female − male shift."""
     pairs = [(t, swap(t)) for t in texts]
     pairs = [(a, b) for a, b in pairs if a != b]
     if not pairs:

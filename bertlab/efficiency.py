@@ -1,21 +1,24 @@
-"""Making a classifier smaller and faster: size, honest latency, quantization, precision, distillation.
-
-Helpers for notebook 08. Timing follows the usual rules: warm up first (lazy initialisation,
-caches, CUDA kernels), synchronise the GPU before reading the clock, repeat, report the median.
-"""
+"""Making a classifier smaller and faster (notebook 08): size, latency, quantization, distillation, ONNX."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
+import logging
 import statistics
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+from torch.ao.quantization import quantize_dynamic
+
+from .finetune import train
+from .inference import predict
 
 
 def model_size_mb(model: nn.Module) -> float:
@@ -27,7 +30,7 @@ def model_size_mb(model: nn.Module) -> float:
 
 def median_latency(fn: Callable[[], object], warmup: int = 3, repeats: int = 10,
                    device: torch.device | str | None = None) -> dict[str, float]:
-    """Median, min and max wall-clock seconds of ``fn()`` over ``repeats`` runs after ``warmup`` runs."""
+    """Median, min and max seconds of ``fn()`` over ``repeats`` runs after ``warmup`` (CUDA synchronised)."""
     if repeats < 1:
         raise ValueError("repeats must be at least 1.")
     cuda = device is not None and torch.device(device).type == "cuda"
@@ -48,23 +51,14 @@ def median_latency(fn: Callable[[], object], warmup: int = 3, repeats: int = 10,
 
 
 def quantize_int8(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` with every ``nn.Linear`` dynamically quantized to int8 (CPU inference).
-
-    Weights are stored as int8 with one scale per tensor; activations are quantized on the fly,
-    per batch. Embeddings and LayerNorms stay in fp32.
-    """
-    from torch.ao.quantization import quantize_dynamic
-
+    """Return a CPU copy of ``model`` with every ``nn.Linear`` dynamically quantized to int8."""
     with warnings.catch_warnings():  # PyTorch marks the quantized-tensor API as deprecated
         warnings.simplefilter("ignore")
         return quantize_dynamic(copy.deepcopy(model).cpu().eval(), {nn.Linear}, dtype=torch.qint8)
 
 
 def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
-    """Whether this CPU computes in bf16 natively (AVX-512 BF16 or AMX); elsewhere it is emulated, slowly.
-
-    Reads the flags in ``/proc/cpuinfo`` (or the ``cpuinfo`` text given); False where there is none.
-    """
+    """Whether the CPU flags (``cpuinfo``, default /proc/cpuinfo) show native bf16 (AVX-512 BF16 or AMX)."""
     if cpuinfo is None:
         try:
             cpuinfo = open("/proc/cpuinfo").read()
@@ -75,8 +69,7 @@ def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
 
 
 def low_precision_dtypes(device: torch.device | str) -> list[torch.dtype]:
-    """Reduced-precision dtypes worth measuring on ``device``: bf16 (where supported) and fp16 on
-    CUDA; bf16 on CPUs with native bf16 units; none on other CPUs (emulated bf16 is slower)."""
+    """Low-precision dtypes worth timing on ``device``: CUDA bf16 (if supported), fp16; CPU bf16 if native."""
     device = torch.device(device)
     if device.type == "cuda":
         return ([torch.bfloat16] if torch.cuda.is_bf16_supported() else []) + [torch.float16]
@@ -86,8 +79,7 @@ def low_precision_dtypes(device: torch.device | str) -> list[torch.dtype]:
 
 
 def make_student(teacher: nn.Module, layers: int) -> nn.Module:
-    """A smaller copy of a BERT classifier: the same embeddings, head and width, but only
-    ``layers`` transformer layers, initialised from evenly spaced teacher layers (as DistilBERT)."""
+    """Return a ``layers``-layer copy of a BERT classifier, initialised from evenly spaced teacher layers."""
     config = copy.deepcopy(teacher.config)
     total = config.num_hidden_layers
     if not 1 <= layers <= total:
@@ -113,12 +105,7 @@ def make_student(teacher: nn.Module, layers: int) -> nn.Module:
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
                       labels: torch.Tensor | None = None, temperature: float = 2.0,
                       alpha: float = 0.5) -> torch.Tensor:
-    """Hinton et al. (2015): ``alpha`` × T² × KL(teacher_T ‖ student_T) + (1 − ``alpha``) × CE(labels).
-
-    Softened distributions (temperature T) carry the teacher's "dark knowledge" about which wrong
-    class is less wrong; T² keeps the gradient scale comparable across temperatures. Without
-    ``labels``, only the soft term is used.
-    """
+    """Hinton et al. (2015): ``alpha``·T²·KL(teacher_T ‖ student_T) + (1 − ``alpha``)·CE(``labels``)."""
     if not 0 <= alpha <= 1:
         raise ValueError(f"alpha must lie in [0, 1], got {alpha}.")
     t = temperature
@@ -130,21 +117,12 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     return alpha * soft + (1 - alpha) * nn.functional.cross_entropy(student_logits, labels)
 
 
-def distill(student: nn.Module, teacher: nn.Module, train_set, tokenizer, temperature: float = 2.0,
+def distill(student: nn.Module, tokenizer, train_set, teacher: nn.Module, temperature: float = 2.0,
             alpha: float = 0.5, **train_kwargs):
-    """Train ``student`` on ``train_set`` against the teacher's soft labels (and the true labels,
-    weighted by 1 − ``alpha``) with :func:`distillation_loss`.
-
-    The teacher's logits are computed once, up front (the teacher is frozen), and travel with each
-    batch as an extra column; the loop itself is :func:`bertlab.finetune.train`, so schedule,
-    dynamic padding and length grouping are the same as for ordinary fine-tuning. Other keyword
-    arguments (``epochs``, ``lr``, ``val_set``...) go to :func:`~bertlab.finetune.train`.
-    """
-    from .finetune import predict, train
-
+    """Train ``student`` on ``teacher``'s soft labels (:func:`distillation_loss`) with ``finetune.train``."""
     if len(train_set) == 0:
         raise ValueError("distill() got an empty training set.")
-    teacher_logits = predict(teacher, train_set, tokenizer, device=train_kwargs.get("device"))
+    teacher_logits = predict(teacher, tokenizer, train_set, batch_size=128, device=train_kwargs.get("device"))
     data = train_set.add_column("teacher_logits", teacher_logits.tolist())
 
     def loss_fn(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -153,7 +131,7 @@ def distill(student: nn.Module, teacher: nn.Module, train_set, tokenizer, temper
         soft, labels = batch["teacher_logits"], batch["labels"]
         return distillation_loss(logits.float(), soft.float(), labels, temperature, alpha)
 
-    return train(student, data, tokenizer, loss_fn=loss_fn, extra_columns=["teacher_logits"], **train_kwargs)
+    return train(student, tokenizer, data, loss_fn=loss_fn, extra_columns=["teacher_logits"], **train_kwargs)
 
 
 # --------------------------------------------------------------------------- ONNX
@@ -162,7 +140,7 @@ ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 def onnx_available() -> str | None:
     """``None`` if ONNX export and onnxruntime can be used here, else the reason why not."""
-    try:
+    try:  # optional: only the ONNX step of notebook 08 needs these three packages
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
         import onnxscript  # noqa: F401  (the torch.export-based exporter translates through it)
@@ -174,16 +152,7 @@ def onnx_available() -> str | None:
 
 
 def export_onnx(model: nn.Module, tokenizer, path, opset: int | None = None):
-    """Export a sequence classifier to ONNX with dynamic batch and sequence axes; returns the path.
-
-    Uses the current ``torch.export``-based exporter (``dynamo=True``), traced on a small padded
-    batch. The exporter's progress messages are silenced.
-    """
-    import contextlib
-    import io as _io
-    import logging
-    from pathlib import Path
-
+    """Export a sequence classifier to ONNX with dynamic batch and sequence axes; return the path."""
     reason = onnx_available()
     if reason:
         raise RuntimeError(f"cannot export to ONNX: {reason}.")
@@ -197,7 +166,7 @@ def export_onnx(model: nn.Module, tokenizer, path, opset: int | None = None):
     dynamic = {k: {0: batch, 1: seq} for k in names}
     kwargs = {"opset_version": opset} if opset else {}
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(_io.StringIO()):
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (), str(path), kwargs={k: enc[k] for k in names}, input_names=names,
                           output_names=["logits"], dynamic_shapes=dynamic, dynamo=True, verbose=False,
@@ -207,7 +176,7 @@ def export_onnx(model: nn.Module, tokenizer, path, opset: int | None = None):
 
 def onnx_session(path, threads: int | None = None):
     """An onnxruntime ``InferenceSession`` on the CPU (optionally with ``threads`` intra-op threads)."""
-    import onnxruntime as ort
+    import onnxruntime as ort  # optional, see onnx_available()
 
     options = ort.SessionOptions()
     options.log_severity_level = 3

@@ -1,14 +1,4 @@
-"""A compact BERT encoder from scratch that loads pretrained Hugging Face BERT weights.
-
-    embeddings  = LayerNorm(token + position + segment)
-    each layer:   x = LayerNorm(x + MultiHeadSelfAttention(x))
-                  x = LayerNorm(x + W₂ · GELU(W₁ · x))
-    pooler      = tanh(W · h_[CLS])
-
-No recurrence anywhere: BERT's "bidirectional" context comes from self-attention whose mask
-lets every token see every other token (``mask="bidirectional"``). The same weights with a
-causal mask (``mask="causal"``) see only the left context, like GPT.
-"""
+"""A compact BERT encoder from scratch that loads pretrained Hugging Face BERT weights."""
 
 from __future__ import annotations
 
@@ -18,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .attention import MultiHeadSelfAttention, causal_mask
+from .attention import MultiHeadSelfAttention, causal_mask, padding_mask
 
 
 @dataclass
@@ -120,7 +110,7 @@ class Encoder(nn.Module):
         b, n = input_ids.shape
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        allowed = attention_mask.bool()[:, None, None, :]  # [b, 1, 1, n]: keys that are tokens
+        allowed = padding_mask(attention_mask)  # [b, 1, 1, n]: keys that are tokens
         if mask == "causal":
             allowed = allowed & causal_mask(n, input_ids.device)
         x = self.embeddings(input_ids, token_type_ids)

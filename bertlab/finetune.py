@@ -1,29 +1,40 @@
-"""Fine-tuning a BERT classifier: tokenize once, pad dynamically, batch by length, train, evaluate.
-
-The loop in :func:`train` is plain PyTorch so every step is visible: AdamW with weight decay
-(not on biases and LayerNorms), linear warm-up then decay, gradient clipping, evaluation on the
-validation split after each epoch with the best weights kept, and mixed precision on CUDA.
-Notebook 04 runs the same data through ``transformers.Trainer`` for comparison.
-"""
+"""Fine-tuning a BERT classifier: tokenize once, pad dynamically, batch by length, train, evaluate."""
 
 from __future__ import annotations
 
 import copy
 import random
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.pipeline import make_pipeline
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
+from tqdm import tqdm
+from transformers import (DataCollatorWithPadding, Trainer, TrainingArguments,
+                          get_linear_schedule_with_warmup)
+from transformers.trainer_callback import PrinterCallback
+
+from .config import get_device, seed_everything
+from .inference import predict
 
 
 # --------------------------------------------------------------------------- data
-def tokenize_dataset(ds, tokenizer, max_length: int = 128):
-    """Tokenize a ``Dataset``/``DatasetDict`` once with ``datasets.map`` (no padding here:
-    padding happens per batch). Keeps ``label`` and adds ``length`` for length-aware batching."""
+def tokenize_dataset(tokenizer, ds, max_length: int = 128):
+    """Tokenize a ``Dataset``/``DatasetDict`` once, unpadded; keep ``label``, add ``length`` for batching."""
+    columns = ds.column_names if isinstance(ds.column_names, list) else next(iter(ds.column_names.values()))
+    if "text" not in columns:
+        raise ValueError(f"tokenize_dataset() needs a 'text' column; the data has {columns}. "
+                         "Rename yours with ds.rename_column('your_column', 'text').")
+
     def encode(batch):
         enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
         enc["length"] = [len(ids) for ids in enc["input_ids"]]
@@ -33,11 +44,7 @@ def tokenize_dataset(ds, tokenizer, max_length: int = 128):
 
 
 class LengthGroupedSampler(Sampler[list[int]]):
-    """Yield batches of indices whose examples have similar lengths, in random order.
-
-    Shuffle, cut into pools of ``pool`` batches, sort each pool by length, cut into batches,
-    shuffle the batches. Padding waste drops without making batches predictable.
-    """
+    """Yield batches of indices of similar length, in random order (sorted pools of ``pool`` batches)."""
 
     def __init__(self, lengths: Sequence[int], batch_size: int, shuffle: bool = True,
                  pool: int = 50, seed: int = 0) -> None:
@@ -68,13 +75,9 @@ class LengthGroupedSampler(Sampler[list[int]]):
         return -(-len(self.lengths) // self.batch_size)
 
 
-def make_loader(tokenized, tokenizer, batch_size: int = 32, shuffle: bool = True, seed: int = 0,
+def make_loader(tokenizer, tokenized, batch_size: int = 32, shuffle: bool = True, seed: int = 0,
                 length_grouped: bool = True, extra_columns: Sequence[str] = ()) -> DataLoader:
-    """Return a DataLoader with dynamic padding (``DataCollatorWithPadding``) and, by default,
-    length-grouped batches. ``extra_columns`` (fixed-size per example, e.g. a teacher's logits or
-    an example id) travel along in each batch."""
-    from transformers import DataCollatorWithPadding
-
+    """Return a dynamically padded (by default length-grouped) DataLoader; ``extra_columns`` ride along."""
     missing = [c for c in extra_columns if c not in tokenized.column_names]
     if missing:
         raise ValueError(f"extra_columns {missing} are not in the dataset (it has {tokenized.column_names}).")
@@ -132,39 +135,30 @@ class TrainResult:
 
 
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
-    """AdamW with weight decay on weight matrices only (not on biases and LayerNorm)."""
+    """AdamW with weight decay on weight matrices only (not on the 1-D biases and LayerNorm weights)."""
     decay, no_decay = [], []
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         if p.requires_grad:
-            (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
+            (no_decay if p.ndim < 2 else decay).append(p)
     return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
                               {"params": no_decay, "weight_decay": 0.0}], lr=lr)
 
 
-def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
+def train(model: nn.Module, tokenizer, train_set, eval_set=None, epochs: int = 1,
           batch_size: int = 32, lr: float = 5e-5, weight_decay: float = 0.01,
           warmup: float = 0.1, max_grad_norm: float = 1.0, max_steps: int | None = None,
           seed: int = 0, device: torch.device | str | None = None, progress: bool = True,
           length_grouped: bool = True,
           loss_fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor] | None = None,
           extra_columns: Sequence[str] = ()) -> TrainResult:
-    """Fine-tune ``model`` (a sequence classifier) on a tokenized ``train_set``.
-
-    Evaluates on ``val_set`` after every epoch and restores the weights of the best epoch
-    (by validation accuracy). ``max_steps`` caps the number of optimizer steps in total.
-    ``loss_fn(model, batch)`` replaces the model's own cross-entropy (e.g. for distillation);
-    the batch then also holds the ``extra_columns`` of ``train_set``.
-    """
-    from tqdm import tqdm
-    from transformers import get_linear_schedule_with_warmup
-
-    from .config import get_device, seed_everything
-
+    """Fine-tune a classifier, keeping the best epoch on ``eval_set``; ``loss_fn`` replaces cross-entropy."""
     seed_everything(seed)
     device = torch.device(device) if device is not None else get_device()
     check_labels(train_set, model.config.num_labels)
+    if eval_set is not None:
+        check_labels(eval_set, model.config.num_labels)
     model.to(device)
-    loader = make_loader(train_set, tokenizer, batch_size, shuffle=True, seed=seed,
+    loader = make_loader(tokenizer, train_set, batch_size, shuffle=True, seed=seed,
                          length_grouped=length_grouped, extra_columns=extra_columns)
     total = epochs * len(loader) if max_steps is None else min(max_steps, epochs * len(loader))
     optimizer = make_optimizer(model, lr, weight_decay)
@@ -199,9 +193,9 @@ def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
         result.seconds += time.perf_counter() - start
         result.step_loss += losses
         result.epoch_train_loss.append(float(np.mean(losses)) if losses else float("nan"))
-        if val_set is not None:
-            logits = predict(model, val_set, tokenizer, device=device)
-            labels = torch.tensor(val_set["label"])
+        if eval_set is not None:
+            logits = predict(model, tokenizer, eval_set, batch_size=128, device=device)
+            labels = torch.tensor(eval_set["label"])
             result.epoch_val_loss.append(nn.functional.cross_entropy(logits, labels).item())
             acc = (logits.argmax(-1) == labels).float().mean().item()
             result.epoch_val_accuracy.append(acc)
@@ -217,27 +211,15 @@ def train(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
     return result
 
 
-def train_with_trainer(model: nn.Module, train_set, tokenizer, val_set=None, epochs: int = 1,
+def train_with_trainer(model: nn.Module, tokenizer, train_set, eval_set=None, epochs: int = 1,
                        batch_size: int = 32, lr: float = 5e-5, weight_decay: float = 0.01,
                        warmup: float = 0.1, max_grad_norm: float = 1.0, seed: int = 0,
                        progress: bool = True) -> TrainResult:
-    """Fine-tune with ``transformers.Trainer`` and the same recipe as :func:`train`.
-
-    Same optimizer settings, schedule, clipping, dynamic padding (``DataCollatorWithPadding``)
-    and length-grouped batches; with ``val_set``, evaluates every epoch and keeps the best
-    checkpoint (``load_best_model_at_end``). Returns the same :class:`TrainResult`.
-    """
-    import tempfile
-
-    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
-    from transformers.trainer_callback import PrinterCallback
-
-    from .config import get_device
-
+    """Fine-tune with ``transformers.Trainer`` and the recipe of :func:`train`; return a TrainResult."""
     check_labels(train_set, model.config.num_labels)
     columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label", "length")
                if c in train_set.column_names]
-    evaluate = val_set is not None
+    evaluate = eval_set is not None
 
     def accuracy(pred) -> dict[str, float]:
         return {"accuracy": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}
@@ -256,7 +238,7 @@ def train_with_trainer(model: nn.Module, train_set, tokenizer, val_set=None, epo
             bf16=get_device().type == "cuda", dataloader_num_workers=0)
         trainer = Trainer(model=model, args=args, processing_class=tokenizer,
                           train_dataset=train_set.select_columns(columns),
-                          eval_dataset=val_set.select_columns(columns) if evaluate else None,
+                          eval_dataset=eval_set.select_columns(columns) if evaluate else None,
                           data_collator=DataCollatorWithPadding(tokenizer),
                           compute_metrics=accuracy if evaluate else None)
         trainer.remove_callback(PrinterCallback)  # per-step logs go to log_history, not stdout
@@ -278,39 +260,16 @@ def train_with_trainer(model: nn.Module, train_set, tokenizer, val_set=None, epo
     return result
 
 
-@torch.inference_mode()
-def predict(model: nn.Module, tokenized, tokenizer, batch_size: int = 128,
-            device: torch.device | str | None = None) -> torch.Tensor:
-    """Return logits ``[n, num_labels]`` in dataset order (batches sorted by length for speed)."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    model.to(device).eval()
-    loader = make_loader(tokenized, tokenizer, batch_size, shuffle=False)
-    order = [i for b in loader.batch_sampler for i in b]
-    chunks = []
-    for batch in loader:
-        batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
-        chunks.append(model(**batch).logits.float().cpu())
-    logits = torch.cat(chunks)
-    out = torch.empty_like(logits)
-    out[torch.tensor(order)] = logits
-    return out
-
-
 # --------------------------------------------------------------------------- evaluation
-def metrics(labels: Sequence[int], predictions: Sequence[int]) -> dict[str, float]:
+def metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str, float]:
     """Return accuracy and macro-F1 (scikit-learn)."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    return {"accuracy": float(accuracy_score(labels, predictions)),
-            "macro_f1": float(f1_score(labels, predictions, average="macro"))}
+    return {"accuracy": float(accuracy_score(y_true, y_pred)),
+            "macro_f1": float(f1_score(y_true, y_pred, average="macro"))}
 
 
 def paired_bootstrap(correct_a: Sequence[bool], correct_b: Sequence[bool], n: int = 2000,
                      seed: int = 0) -> dict[str, float]:
-    """Accuracy difference A − B on the *same* examples, with a 95% paired bootstrap interval.
-
-    Resampling examples (not runs) keeps the pairing: both systems are scored on each resample.
-    """
+    """Accuracy difference A − B on the same examples, with a 95% paired bootstrap interval."""
     a = np.asarray(correct_a, dtype=float)
     b = np.asarray(correct_b, dtype=float)
     if a.shape != b.shape or a.size == 0:
@@ -322,44 +281,32 @@ def paired_bootstrap(correct_a: Sequence[bool], correct_b: Sequence[bool], n: in
     return {"difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high)}
 
 
-def most_confident_mistakes(texts: Sequence[str], labels: Sequence[int], logits: torch.Tensor,
-                            names: Sequence[str], k: int = 5) -> "pandas.DataFrame":  # noqa: F821
-    """Return the ``k`` wrong predictions the model was most sure of."""
-    import pandas as pd
-
+def most_confident_mistakes(texts: Sequence[str], y_true: Sequence[int], logits: torch.Tensor,
+                            labels: Sequence[str], k: int = 5) -> pd.DataFrame:
+    """Return the ``k`` wrong predictions the model was most sure of (``labels``: class names)."""
     probs = logits.softmax(-1)
     conf, pred = probs.max(-1)
-    labels_t = torch.as_tensor(list(labels))
+    labels_t = torch.as_tensor(list(y_true))
     wrong = (pred != labels_t).nonzero().flatten()
     top = wrong[conf[wrong].argsort(descending=True)[:k]]
     return pd.DataFrame({"text": [texts[i] for i in top.tolist()],
-                         "true": [names[labels_t[i]] for i in top.tolist()],
-                         "predicted": [names[pred[i]] for i in top.tolist()],
+                         "true": [labels[labels_t[i]] for i in top.tolist()],
+                         "predicted": [labels[pred[i]] for i in top.tolist()],
                          "confidence": conf[top].numpy().round(3)})
 
 
-def run(make_model, train_set, eval_set, tokenizer, seed: int = 0, trainer: str = "bertlab",
-        **train_kwargs) -> dict[str, float]:
-    """One seeded experiment: build a fresh model with ``make_model()`` (after seeding, so the
-    new head's initialisation varies with ``seed`` too), fine-tune it with bertlab's loop
-    (``trainer="bertlab"``) or ``transformers.Trainer`` (``"Trainer"``), and evaluate it on
-    ``eval_set``. Returns seed, accuracy, macro-F1 and training seconds."""
-    from .config import seed_everything
-
-    if trainer not in ("bertlab", "Trainer"):
-        raise ValueError(f"trainer must be 'bertlab' or 'Trainer', got {trainer!r}.")
+def run(make_model: Callable[[], nn.Module], tokenizer, train_set, eval_set, seed: int = 0,
+        fit: Callable[..., TrainResult] = train, **train_kwargs) -> dict[str, float]:
+    """One run: seed, ``make_model()``, ``fit``, evaluate; return seed, accuracy, macro-F1, train seconds."""
     seed_everything(seed)
     model = make_model()
-    fit = train if trainer == "bertlab" else train_with_trainer
-    result = fit(model, train_set, tokenizer, seed=seed, progress=False, **train_kwargs)
-    pred = predict(model, eval_set, tokenizer).argmax(-1).tolist()
+    result = fit(model, tokenizer, train_set, seed=seed, progress=False, **train_kwargs)
+    pred = predict(model, tokenizer, eval_set, batch_size=128).argmax(-1).tolist()
     return {"seed": seed, **metrics(list(eval_set["label"]), pred), "train_seconds": result.seconds}
 
 
-def summarize_runs(rows: Sequence[dict], by: str = "model") -> "pandas.DataFrame":  # noqa: F821
+def summarize_runs(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:
     """Mean, standard deviation (n-1), min and max of accuracy per ``by`` group, with run counts."""
-    import pandas as pd
-
     frame = pd.DataFrame(list(rows))
     if frame.empty:
         raise ValueError("summarize_runs() got no runs.")
@@ -368,30 +315,24 @@ def summarize_runs(rows: Sequence[dict], by: str = "model") -> "pandas.DataFrame
 
 
 # --------------------------------------------------------------------------- baselines
-def majority_baseline(train_labels: Sequence[int], test_labels: Sequence[int]) -> dict[str, float]:
+def majority_baseline(y_train: Sequence[int], y_test: Sequence[int]) -> dict[str, float]:
     """Always predict the most frequent training label."""
-    majority = int(np.bincount(np.asarray(train_labels)).argmax())
-    return metrics(test_labels, [majority] * len(test_labels))
+    majority = int(np.bincount(np.asarray(y_train)).argmax())
+    return metrics(y_test, [majority] * len(y_test))
 
 
-def tfidf_baseline(train_texts: Sequence[str], train_labels: Sequence[int],
-                   test_texts: Sequence[str], test_labels: Sequence[int]) -> dict[str, float]:
+def tfidf_baseline(train_texts: Sequence[str], y_train: Sequence[int],
+                   test_texts: Sequence[str], y_test: Sequence[int]) -> dict[str, float]:
     """TF-IDF on word 1-2 grams + logistic regression (scikit-learn)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
     clf = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
                         LogisticRegression(C=4.0, max_iter=2000))
-    clf.fit(list(train_texts), list(train_labels))
-    return metrics(test_labels, clf.predict(list(test_texts)))
+    clf.fit(list(train_texts), list(y_train))
+    return metrics(y_test, clf.predict(list(test_texts)))
 
 
-def frozen_embedding_baseline(train_features: torch.Tensor, train_labels: Sequence[int],
-                              test_features: torch.Tensor, test_labels: Sequence[int]) -> dict[str, float]:
+def frozen_embedding_baseline(train_features: torch.Tensor, y_train: Sequence[int],
+                              test_features: torch.Tensor, y_test: Sequence[int]) -> dict[str, float]:
     """Logistic regression on frozen sentence embeddings."""
-    from sklearn.linear_model import LogisticRegression
-
     clf = LogisticRegression(C=1.0, max_iter=3000)
-    clf.fit(train_features.numpy(), list(train_labels))
-    return metrics(test_labels, clf.predict(test_features.numpy()))
+    clf.fit(train_features.numpy(), list(y_train))
+    return metrics(y_test, clf.predict(test_features.numpy()))

@@ -1,22 +1,16 @@
-"""Looking inside a fine-tuned classifier: attention, token attributions, and a test of both.
-
-* attention maps (per layer and head), the ``[CLS]`` row, and attention rollout (Abnar & Zuidema,
-  2020): average the heads, add the residual connection as 0.5·I, renormalise, multiply layers;
-* gradient × input and integrated gradients (Sundararajan et al., 2017) with respect to the
-  input embeddings, summed over the hidden dimension to one score per token;
-* deletion curves: remove the k highest-scoring tokens and watch the predicted probability fall.
-  A faithful explanation makes it fall faster than removing random tokens.
-
-All functions take one tokenized example (``BatchEncoding`` of batch size 1) and work batched
-over interpolation steps or deletion sizes; none loops over tokens in Python.
-"""
+"""Looking inside a fine-tuned classifier: attention, token attributions, and a deletion test of both."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import torch
+from tqdm import tqdm
+
+from .inference import predict
 
 
 def _single(enc) -> dict[str, torch.Tensor]:
@@ -28,11 +22,7 @@ def _single(enc) -> dict[str, torch.Tensor]:
 
 @torch.inference_mode()
 def attention_maps(model, enc) -> torch.Tensor:
-    """Attention probabilities ``[layers, heads, seq, seq]`` of one example.
-
-    Needs the eager attention implementation (SDPA kernels do not return the weights); it is
-    switched on for the call and restored afterwards.
-    """
+    """Return attention probabilities ``[layers, heads, seq, seq]`` of one example (eager attention)."""
     batch = _single(enc)
     previous = model.config._attn_implementation
     model.set_attn_implementation("eager")
@@ -44,8 +34,7 @@ def attention_maps(model, enc) -> torch.Tensor:
 
 
 def attention_rollout(attentions: torch.Tensor, residual: float = 0.5) -> torch.Tensor:
-    """Rollout ``[seq, seq]``: how much each output position draws on each input token through
-    all layers, counting the residual connection. Row 0 is the ``[CLS]`` token's."""
+    """Attention rollout ``[seq, seq]`` through all layers, residual counted; row 0 is ``[CLS]``'s."""
     if attentions.dim() != 4:
         raise ValueError("expected attentions of shape [layers, heads, seq, seq].")
     seq = attentions.shape[-1]
@@ -80,13 +69,7 @@ def grad_x_input(model, enc, target: int) -> torch.Tensor:
 
 def integrated_gradients(model, enc, target: int, steps: int = 32, baseline_token: int | None = None,
                          batch_size: int = 16) -> tuple[torch.Tensor, float]:
-    """Integrated gradients of the ``target`` logit w.r.t. the input embeddings: ``[seq]`` scores.
-
-    The baseline replaces every token except the special ones by ``baseline_token`` (default: the
-    pad token). Gradients at ``steps`` points on the straight path (midpoint rule) are computed in
-    batches. Returns the scores and the completeness gap: sum(scores) − (f(x) − f(baseline)),
-    which shrinks towards 0 as ``steps`` grows.
-    """
+    """Integrated gradients of the ``target`` logit from a pad-token baseline: ``(scores [seq], gap)``."""
     batch = _single(enc)
     model.eval()
     ids = batch["input_ids"]
@@ -115,9 +98,7 @@ def integrated_gradients(model, enc, target: int, steps: int = 32, baseline_toke
 @torch.inference_mode()
 def deletion_curve(model, enc, scores: torch.Tensor, target: int, ks: Sequence[int],
                    replacement: int | None = None) -> np.ndarray:
-    """Probability of ``target`` after replacing the ``k`` highest-scoring tokens (for each k in
-    ``ks``) by ``replacement`` (default: the model's pad token id). Special tokens (first and
-    last real token) are never deleted. One batched forward pass."""
+    """P(``target``) after replacing the ``k`` top-scored tokens, for each k in ``ks`` (specials kept)."""
     batch = _single(enc)
     ids = batch["input_ids"][0]
     n = int(batch["attention_mask"][0].sum())
@@ -137,8 +118,6 @@ def deletion_curve(model, enc, scores: torch.Tensor, target: int, ks: Sequence[i
 
 def colour_html(tokens: Sequence[str], scores: Sequence[float] | torch.Tensor) -> str:
     """Tokens as HTML with a red (positive score) / blue (negative) background, scaled to the max."""
-    import html
-
     s = np.asarray(torch.as_tensor(scores, dtype=torch.float32))
     if len(tokens) != len(s):
         raise ValueError(f"{len(tokens)} tokens but {len(s)} scores.")
@@ -156,12 +135,7 @@ METHODS = ("attention (last layer)", "attention rollout", "gradient × input", "
 
 def token_scores(model, enc, target: int, methods: Sequence[str] = METHODS, ig_steps: int = 32,
                  seed: int = 0) -> dict[str, torch.Tensor]:
-    """One importance score per token of one example, by each method in ``methods`` (see :data:`METHODS`).
-
-    Attention scores are the ``[CLS]`` row (last layer, heads averaged; or of the rollout); the
-    gradient methods score the ``target`` logit; "random" draws uniform scores (the baseline every
-    explanation must beat).
-    """
+    """Return one importance score per token of one example by each of ``methods`` (see :data:`METHODS`)."""
     unknown = set(methods) - set(METHODS)
     if unknown:
         raise ValueError(f"unknown methods {sorted(unknown)}; choose from {list(METHODS)}.")
@@ -182,32 +156,19 @@ def token_scores(model, enc, target: int, methods: Sequence[str] = METHODS, ig_s
     return {m: out[m] for m in methods}
 
 
-def deletion_fractions_to_k(n_content: int, fractions: Sequence[float]) -> list[int]:
-    """Number of tokens to delete for each fraction of an example's ``n_content`` (non-special) tokens."""
-    return [int(round(f * n_content)) for f in fractions]
-
-
 def deletion_benchmark(model, tokenizer, texts: Sequence[str], fractions: Sequence[float] = (0, .1, .2, .3, .4, .5),
                        methods: Sequence[str] = METHODS, max_length: int = 64, ig_steps: int = 32,
-                       progress: bool = True) -> "pandas.DataFrame":  # noqa: F821
-    """Deletion curves of every method on every text: one row per (text, method, fraction).
-
-    For each text, the target is the model's own prediction; ``prob`` is the probability of that
-    class after deleting the given fraction of the text's tokens, highest-scoring first.
-    """
-    import pandas as pd
-    from tqdm import tqdm
-
+                       progress: bool = True) -> pd.DataFrame:
+    """Deletion curves of each method on each text, target = the model's prediction: row per fraction."""
     if len(texts) == 0:
         raise ValueError("deletion_benchmark() needs at least one text.")
     device = next(model.parameters()).device
+    targets = predict(model, tokenizer, list(texts), max_length=max_length).argmax(-1).tolist()
     rows = []
     for i, text in enumerate(tqdm(texts, desc="deletion curves", disable=not progress, mininterval=5)):
         enc = tokenizer(text, truncation=True, max_length=max_length, return_tensors="pt").to(device)
-        with torch.inference_mode():
-            target = int(model(**enc).logits.argmax(-1))
-        n_content = enc["input_ids"].shape[1] - 2
-        ks = deletion_fractions_to_k(n_content, fractions)
+        target = targets[i]
+        ks = [int(round(f * (enc["input_ids"].shape[1] - 2))) for f in fractions]  # of the non-special tokens
         for method, scores in token_scores(model, enc, target, methods, ig_steps, seed=i).items():
             probs = deletion_curve(model, enc, scores.cpu(), target, ks)
             rows += [{"text": i, "method": method, "fraction": f, "k": k, "prob": float(p)}
@@ -216,11 +177,7 @@ def deletion_benchmark(model, tokenizer, texts: Sequence[str], fractions: Sequen
 
 
 def aopc(curve: Sequence[float]) -> float:
-    """Area over the perturbation curve: mean drop ``p[0] − p[k]`` over the deletion steps k ≥ 1.
-
-    Higher means that deleting the tokens an explanation ranks first hurts the prediction more,
-    i.e. the explanation is more *faithful* to what the model uses.
-    """
+    """Area over the perturbation curve: mean drop ``p[0] − p[k]`` over k ≥ 1 (higher = more faithful)."""
     p = np.asarray(curve, dtype=float)
     if p.size < 2:
         raise ValueError("a deletion curve needs the undeleted point and at least one deletion.")

@@ -1,13 +1,4 @@
-"""Long documents: fit a text longer than the model's position limit (notebook 05).
-
-Three strategies, all ending in ordinary fixed-size inputs for an unchanged classifier:
-
-* **head** truncation: keep the first ``max_length - 2`` tokens (what ``truncation=True`` does);
-* **head + tail**: keep the first ``head`` tokens and the last ``max_length - 2 - head``
-  (Sun et al. 2019, "How to Fine-Tune BERT for Text Classification?");
-* **chunk and pool**: cut the document into overlapping windows, classify every window, pool
-  the windows' logits or probabilities into one prediction per document.
-"""
+"""Long documents (notebook 05): head, head + tail, or chunk-and-pool inputs for an unchanged classifier."""
 
 from __future__ import annotations
 
@@ -34,10 +25,7 @@ def token_lengths(texts: Sequence[str], tokenizer) -> np.ndarray:
 
 
 def head_tail_ids(texts: Sequence[str], tokenizer, max_length: int = 512, head: int = 128) -> list[list[int]]:
-    """Return one input per text: its first ``head`` and last ``max_length - 2 - head`` tokens.
-
-    Texts that fit are kept whole. ``head = max_length - 2`` is plain head truncation.
-    """
+    """Return one input per text: its first ``head`` and last ``max_length - 2 - head`` tokens."""
     budget = max_length - 2  # [CLS] … [SEP] (<s> … </s> for sentencepiece models)
     if tokenizer.cls_token_id is None or tokenizer.sep_token_id is None:
         raise ValueError("head_tail_ids() needs a tokenizer with [CLS]/[SEP] (or <s>/</s>) tokens.")
@@ -56,11 +44,7 @@ def head_tail_ids(texts: Sequence[str], tokenizer, max_length: int = 512, head: 
 
 def window_ids(texts: Sequence[str], tokenizer, max_length: int = 512,
                overlap: int = 128) -> tuple[list[list[int]], np.ndarray]:
-    """Cut every text into windows of at most ``max_length`` tokens that share ``overlap`` tokens.
-
-    Returns the windows' ``input_ids`` and, for each window, the index of its text. Uses the fast
-    tokenizer's own overflow machinery (``return_overflowing_tokens`` with ``stride``).
-    """
+    """Cut texts into ``max_length`` windows sharing ``overlap`` tokens; return ids and each window's text."""
     budget = max_length - 2
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError("window_ids() needs a fast tokenizer (overflow_to_sample_mapping); "
@@ -74,26 +58,9 @@ def window_ids(texts: Sequence[str], tokenizer, max_length: int = 512,
     return enc["input_ids"], np.asarray(enc["overflow_to_sample_mapping"])
 
 
-def as_dataset(input_ids: Sequence[Sequence[int]]):
-    """Wrap ready-made ``input_ids`` as a ``datasets.Dataset`` that ``finetune.predict`` accepts."""
-    import datasets
-
-    if len(input_ids) == 0:
-        raise ValueError("got no inputs to wrap.")
-    return datasets.Dataset.from_dict({
-        "input_ids": [list(ids) for ids in input_ids],
-        "attention_mask": [[1] * len(ids) for ids in input_ids],
-        "length": [len(ids) for ids in input_ids]})
-
-
 def pool(window_logits: torch.Tensor, doc_ids: Sequence[int], n_docs: int,
          method: str = "mean_logits") -> torch.Tensor:
-    """Pool window scores into one row per document (vectorised ``scatter_reduce``).
-
-    ``mean_logits`` averages logits; ``mean_probs`` averages softmax probabilities; ``max_probs``
-    takes each class's highest probability over the windows (the most confident window wins).
-    Returns ``[n_docs, num_labels]`` scores whose ``argmax`` is the prediction.
-    """
+    """Pool window scores into ``[n_docs, num_labels]``: mean logits, mean probs or max probs."""
     if method not in POOLING:
         raise ValueError(f"unknown pooling {method!r}; choose one of {POOLING}.")
     doc = torch.as_tensor(np.asarray(doc_ids), dtype=torch.long)
@@ -129,8 +96,7 @@ def n_windows(n_content: int, max_length: int = 512, overlap: int = 128) -> int:
 
 def encoder_flops(n_tokens: int | np.ndarray, hidden: int = 384, ff: int = 1536,
                   layers: int = 6) -> dict[str, np.ndarray]:
-    """Forward FLOPs of a BERT encoder on one sequence, split into the dense layers (linear in n)
-    and attention scores + weighted sum (quadratic in n). Defaults: MiniLM-L6."""
+    """Forward FLOPs of a BERT encoder on one sequence: dense (linear in n), attention (quadratic)."""
     n = np.asarray(n_tokens, dtype=float)
     dense = 2 * n * (4 * hidden * hidden + 2 * hidden * ff) * layers   # Q, K, V, output, FF in/out
     attention = 2 * 2 * n * n * hidden * layers                           # QKᵀ and (weights)V

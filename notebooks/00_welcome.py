@@ -54,16 +54,15 @@
 # %% [markdown]
 # ## Set-up
 #
-# Every notebook starts the same way: import `bertlab`, make library output quiet (progress
-# bars and warnings that would clutter the page), and seed every random number generator so
-# that your run matches the stored outputs.
+# Every notebook starts the same way: `bertlab.setup()` makes library output quiet (progress
+# bars and warnings that would clutter the page), seeds every random number generator so that
+# your run matches the stored outputs, and prints the profile and device it found.
 
 # %%
 import bertlab
 from bertlab import config
 
-config.quiet()
-SEED = config.seed_everything(0)
+SEED = bertlab.setup()
 
 # %% [markdown]
 # ## Your environment
@@ -93,9 +92,9 @@ assert facts["python"].startswith("3.11")
 
 # %%
 import pandas as pd
-from bertlab import assets
+from bertlab import store
 
-table = pd.DataFrame(assets.status())
+table = pd.DataFrame(store.status())
 table["MB"] = (table["bytes"] / 1e6).round(1)
 table[["name", "cached", "MB", "source"]]
 

@@ -38,18 +38,15 @@
 
 # %%
 import math
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import bertlab
-from bertlab import attention, config, plots
-from bertlab.notebook import show_source
+from bertlab import attention, efficiency, longdoc
 
-config.quiet()
-SEED = config.seed_everything(0)
+SEED = bertlab.setup()
 torch.set_printoptions(precision=3, sci_mode=False)
 
 tokenizer = bertlab.load_tokenizer("minilm-l6")
@@ -103,8 +100,8 @@ print("highest:", [(tokens[j], round(s, 2)) for s, j in zip(top.values.tolist(),
 # overflow; that changes nothing mathematically).
 
 # %%
-show_source(attention.softmax)
-show_source(attention.scaled_dot_product_attention)
+bertlab.show_source(attention.softmax)
+bertlab.show_source(attention.scaled_dot_product_attention)
 
 # %%
 out, weights = attention.scaled_dot_product_attention(Q, K, V)
@@ -184,7 +181,7 @@ assert unscaled_max > 0.9 and scaled_max < 0.5 and scaled_grad > 3 * unscaled_gr
 # becomes exactly 0).
 
 # %%
-show_source(attention.padding_mask)
+bertlab.show_source(attention.padding_mask)
 
 # %%
 sentences = ["The cat sat on the mat.", "Attention lets every token look at every other token at once."]
@@ -220,7 +217,7 @@ with torch.inference_mode():
 # **output projection**. MiniLM: hidden 384 = 12 heads × 32.
 
 # %%
-show_source(attention.MultiHeadSelfAttention)
+bertlab.show_source(attention.MultiHeadSelfAttention)
 
 # %% [markdown]
 # **Verification against the pretrained layer.** We give our module the weights of MiniLM's
@@ -273,25 +270,14 @@ print("scaled_dot_product_attention == torch's on 3 shapes × 3 masks (atol 1e-5
 # MiniLM's shape) at growing lengths, taking the median of 5 runs after a warm-up.
 
 # %%
-lengths = config.pick(quick=[128, 256, 512, 1024, 2048], full=[128, 256, 512, 1024, 2048, 4096, 8192])
-
-
-def median_seconds(fn, repeats: int = 5) -> float:
-    """Median wall time of ``fn()`` after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
+lengths = bertlab.pick(quick=[128, 256, 512, 1024, 2048], full=[128, 256, 512, 1024, 2048, 4096, 8192])
 timings = []
 with torch.inference_mode():
     for n in lengths:
         q, k, v = (torch.randn(1, 12, n, 32, generator=generator) for _ in range(3))
-        timings.append(median_seconds(lambda: attention.scaled_dot_product_attention(q, k, v)))
+        time_it = efficiency.median_latency(lambda: attention.scaled_dot_product_attention(q, k, v),
+                                            warmup=1, repeats=5)
+        timings.append(time_it["median"])
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -299,7 +285,7 @@ slope = np.polyfit(np.log(lengths[-3:]), np.log(timings[-3:]), 1)[0]
 for n, t in zip(lengths, timings):
     mem = 12 * n * n * 4 / 2**20
     print(f"n = {n:5d}: {t * 1e3:8.1f} ms, score matrices {mem:7.1f} MiB, "
-          f"{attention.attention_flops(n, 384) / 1e9:6.2f} GFLOP")
+          f"{longdoc.encoder_flops(n, hidden=384, layers=1)['attention'] / 1e9:6.2f} GFLOP")
 print(f"log-log slope over the longest lengths: {slope:.2f} (2 = quadratic)")
 assert slope > 1.4, "attention time should grow roughly quadratically with length"
 
@@ -322,11 +308,11 @@ plt.show()
 # %%
 with torch.inference_mode():
     attentions = model(**encoded, output_attentions=True).attentions  # 6 layers × [1, 12, n, n]
-plots.attention_heatmap(attentions[2][0, 0], tokens, title="layer 2, head 0")
+attention.attention_heatmap(attentions[2][0, 0], tokens, title="layer 2, head 0")
 plt.show()
 
 # %%
-fig = plots.attention_grid(attentions)
+fig = attention.attention_grid(attentions)
 plt.show()
 
 # %% [markdown]
@@ -375,7 +361,7 @@ table
 # - Attention costs O(n²) time and memory in sequence length (measured slope ≈ 2).
 #
 # ## Exercises
-# Each exercise has a checker in `bertlab.exercises` that tells you what is wrong.
+# Each exercise has a checker in `notebooks/exercises.py` that tells you what is wrong.
 # 1. Implement `my_softmax(x)` over the last dimension. It must survive `[1000, 1001, 1002]`.
 # 2. Implement `my_causal_mask(n)`: a bool `[n, n]` mask in which query `i` may see keys `0..i`
 #    (what GPT uses instead of BERT's all-True mask).
@@ -383,7 +369,7 @@ table
 #    bertlab or `torch.nn.functional.scaled_dot_product_attention`.
 #
 # ```python
-# from bertlab.exercises import check_softmax, check_causal_mask, check_attention
+# from exercises import check_softmax, check_causal_mask, check_attention
 # def my_softmax(x): ...
 # check_softmax(my_softmax)
 # ```
@@ -391,7 +377,7 @@ table
 # ### Solutions
 
 # %%
-from bertlab.exercises import check_attention, check_causal_mask, check_softmax
+from exercises import check_attention, check_causal_mask, check_softmax
 
 
 def my_softmax(x: torch.Tensor) -> torch.Tensor:
@@ -417,15 +403,3 @@ def my_attention(q, k, v, mask=None):
 
 
 assert check_attention(my_attention)
-
-# %% [markdown]
-# What the checkers say about typical mistakes (a naive softmax, a transposed mask, no scaling):
-
-# %%
-mistakes = [
-    (check_softmax, lambda x: x.exp() / x.exp().sum(-1, keepdim=True)),
-    (check_causal_mask, lambda n: torch.ones(n, n).triu().bool()),
-    (check_attention, lambda q, k, v, mask: (q @ k.transpose(-2, -1)).masked_fill(~mask, float("-inf")).softmax(-1) @ v),
-]
-for checker, wrong in mistakes:
-    assert not checker(wrong)

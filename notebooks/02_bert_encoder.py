@@ -44,12 +44,10 @@ import pandas as pd
 import torch
 
 import bertlab
-from bertlab import config, encoder, plots, wordpiece
+from bertlab import attention, encoder, wordpiece
 from bertlab.models import model_path
-from bertlab.notebook import show_source
 
-config.quiet()
-SEED = config.seed_everything(0)
+SEED = bertlab.setup()
 torch.set_printoptions(precision=3, sci_mode=False)
 
 tokenizer = bertlab.load_tokenizer("minilm-l6")
@@ -75,7 +73,7 @@ print(f"{sum(p.startswith('##') for p in pieces):,} continuation pieces, e.g. {p
 # the longest prefix that is in the vocabulary, then continue with `##` pieces.
 
 # %%
-show_source(wordpiece.wordpiece)
+bertlab.show_source(wordpiece.wordpiece)
 
 # %%
 text = "Unbelievably, the naïve robot's tokenizer handled 'transformers' fine!"
@@ -120,7 +118,7 @@ assert ours["input_ids"] == theirs["input_ids"] and ours["token_type_ids"] == th
 # to 512, so BERT cannot read position 513 (notebook 05).
 
 # %%
-show_source(encoder.Embeddings.forward)
+bertlab.show_source(encoder.Embeddings.forward)
 
 # %%
 # NBVAL_IGNORE_OUTPUT (float32 rounding differs across CPUs; the assert checks the tolerance)
@@ -158,8 +156,8 @@ plt.show()
 # for next-sentence prediction in the original BERT.
 
 # %%
-show_source(encoder.EncoderLayer.forward)
-show_source(encoder.Encoder.forward)
+bertlab.show_source(encoder.EncoderLayer.forward)
+bertlab.show_source(encoder.Encoder.forward)
 
 # %% [markdown]
 # **Verification at every layer, with padding.** We run our encoder and `BertModel` on a padded
@@ -222,7 +220,7 @@ table.round(2)
 demo_tokens = tokenizer.tokenize("the bank raised interest rates")
 n = len(demo_tokens)
 distance = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
-fig = plots.mask_panels({
+fig = attention.mask_panels({
     "BERT: bidirectional attention\n(every token, 1 step)": bertlab.attention.bidirectional_mask(n),
     "GPT: causal attention\n(left context only)": bertlab.attention.causal_mask(n),
     "BiLSTM (ELMo): steps for\ninformation to travel": distance,
@@ -315,7 +313,7 @@ assert paraphrase > unrelated + 0.3, (paraphrase, unrelated)
 # ### Solutions
 
 # %%
-from bertlab.exercises import check_bert_parameter_count, check_mean_pool, check_wordpiece
+from exercises import check_bert_parameter_count, check_mean_pool, check_wordpiece
 
 
 def my_wordpiece(word: str, vocab: dict[str, int]) -> list[str]:

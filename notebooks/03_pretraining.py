@@ -30,7 +30,7 @@
 #   affordable;
 # - to pretrain a `BertForPreTraining` from scratch, read its two loss curves, and evaluate it
 #   honestly against trivial baselines;
-# - what a new MLM head on the frozen, pretrained MiniLM encoder can (and cannot) recover;
+# - why a pretrained encoder without an MLM head (MiniLM) cannot fill masks;
 # - what later work found about NSP (RoBERTa, ALBERT).
 #
 # **Prerequisites:** notebooks 01-02 (attention, the encoder, WordPiece).
@@ -46,25 +46,21 @@
 # predicting the next word (it would see the answer), and why MLM exists.
 
 # %%
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from transformers import BertForMaskedLM, BertForPreTraining
 
 import bertlab
-from bertlab import config, pretraining
-from bertlab.notebook import show_source
+from bertlab import models, pretraining
 
-config.quiet()
-SEED = config.seed_everything(0)
-device = config.get_device()
-print("device:", device, "| profile:", config.profile())
+SEED = bertlab.setup()
+device = bertlab.get_device()
 
 articles = bertlab.load_corpus("bbc_news", "train")
 held_out_articles = bertlab.load_corpus("bbc_news", "validation")
-recipe = pretraining.tiny_bert_recipe()
+recipe = models.recipe("tiny-bert-bbc")
 print(f"{len(articles):,} training articles, {len(held_out_articles):,} held-out articles")
 print("recipe:", recipe)
 
@@ -96,7 +92,8 @@ print("MiniLM (30,522):", bertlab.load_tokenizer("minilm-l6").tokenize(sentence)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-model, tokenizer = pretraining.tiny_bert()
+model = bertlab.load_model("tiny-bert-bbc", BertForPreTraining)
+tokenizer = bertlab.load_tokenizer("tiny-bert-bbc")
 differ = set(trained.get_vocab()) - set(tokenizer.get_vocab())
 print(f"{len(differ)} of {len(tokenizer):,} pieces differ from the 8,000-step model's vocabulary")
 
@@ -120,7 +117,7 @@ for vocab in (len(tokenizer), 30522):
 # everywhere else.
 
 # %%
-show_source(pretraining.mask_tokens)
+bertlab.show_source(pretraining.mask_tokens)
 
 # %% [markdown]
 # A statistical check on a large real batch (4,000 sentences, ~100k tokens), side by side with
@@ -177,7 +174,7 @@ print("both implement 15% × (80/10/10) within ±0.5 / ±1.5 points; no special 
 # second. The NSP head is a linear layer on the pooled `[CLS]` vector.
 
 # %%
-show_source(pretraining.PairBuilder.build)
+bertlab.show_source(pretraining.PairBuilder.build)
 
 # %%
 examples = pretraining.make_nsp_pairs(articles, tokenizer, max_length=recipe["max_length"], seed=recipe["seed"])
@@ -200,15 +197,13 @@ for example in examples[:2]:
 # than `model(**batch)` on a CPU:
 
 # %%
-show_source(pretraining.pretraining_losses)
+bertlab.show_source(pretraining.pretraining_losses)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 probes = ["the prime minister said the [MASK] would be held in may.",
           "the team won the [MASK] after a late goal.",
           "shares in the company [MASK] sharply on monday."]
-
-from transformers import BertForPreTraining
 
 torch.manual_seed(recipe["seed"])
 untrained = BertForPreTraining(pretraining.tiny_bert_config(len(tokenizer), recipe["max_length"]))
@@ -217,7 +212,7 @@ before = pretraining.evaluate(untrained, held_out, eval_collator)
 print({k: round(v, 3) for k, v in before.items()})
 
 # %%
-LIVE_STEPS = config.pick(quick=600, full=3000)
+LIVE_STEPS = bertlab.pick(quick=600, full=3000)
 live_model, _, live = pretraining.pretrain_tiny_bert(dict(recipe, steps=LIVE_STEPS), eval_every=LIVE_STEPS // 4,
                                                      tokenizer=tokenizer)
 
@@ -250,13 +245,13 @@ plt.show()
 # ## 5. The long run: 8,000 steps
 #
 # The same recipe for 8,000 steps takes 25-40 minutes on 2 CPU cores: too long for a notebook.
-# `pretraining.tiny_bert()` returns it from the cache; in the quick profile the repository ships
-# the result of `tiny_bert(retrain=True)` in `data/checkpoints/` (4 MB), checked against the
-# recipe, and anything missing is re-created by training. The run recorded its held-out
+# `bertlab.load_model("tiny-bert-bbc", ...)` returns it from the cache; in the quick profile the
+# repository ships the result of `models.make_tiny_bert` in `data/checkpoints/` (4 MB), checked
+# against the recipe, and anything missing is re-created by training. The run recorded its held-out
 # evaluation every 500 steps (same 1,000 held-out pairs, same masks):
 
 # %%
-info = json.loads((pretraining.checkpoint_dir(f"{pretraining.TINY_BERT}-{config.profile()}") / "bertlab_info.json").read_text())
+info = models.checkpoint_info("tiny-bert-bbc")
 assert info["recipe"] == recipe
 curve = pd.DataFrame(info["held_out"]).set_index("step")
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
@@ -299,63 +294,40 @@ for probe in probes:
         print(f"  {label:>12}: {top_words(m, tokenizer, probe)}")
 
 # %% [markdown]
-# ## 6. A pretrained encoder with a new MLM head: frozen MiniLM
+# ## 6. A pretrained encoder is not automatically a masked language model
 #
-# MiniLM's checkpoint has no MLM head. We give it one: BERT's MLM head (dense + GELU +
-# LayerNorm, then a projection tied to the input embeddings, plus a bias) trained on top of the
-# **frozen** encoder. Because nothing below the head changes, we mask once (static masking, as
-# the original BERT did), run the encoder once, cache the hidden states at the masked positions,
-# and train the head on those: about a minute on a CPU.
-#
-# Be honest about the limits before reading the numbers. all-MiniLM-L6-v2 was **never trained
-# with MLM**: MiniLM was distilled from a large BERT by matching its *self-attention*
-# distributions and value relations (Wang et al., 2020), then trained further on a billion
-# sentence pairs to produce sentence embeddings. Its hidden states were never asked to name the
-# token at their position, and its top layers were reshaped for sentence similarity, so we read
-# layer 3 of 6 and get a lower bound on what a real MLM checkpoint (bert-base's, with internet)
-# would do.
+# Can MiniLM, a far better-trained encoder, fill the same probes? Its checkpoint has **no MLM
+# head**: all-MiniLM-L6-v2 was never trained with MLM. MiniLM was distilled from a large BERT by
+# matching its *self-attention* distributions and value relations (Wang et al., 2020), then
+# trained further on a billion sentence pairs to produce sentence embeddings. Ask `transformers`
+# for a `BertForMaskedLM` and it says which weights the checkpoint lacks:
 
 # %%
-show_source(pretraining.minilm_masked_lm)
-
-# %%
-minilm_mlm, minilm_tokenizer = pretraining.minilm_masked_lm()
-head_info = json.loads((pretraining.checkpoint_dir(f"minilm-mlm-head-{config.profile()}") / "bertlab_info.json").read_text())
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-minilm_held_out = pretraining.make_nsp_pairs(held_out_articles, minilm_tokenizer, max_length=64, seed=recipe["seed"] + 1)[:300]
-minilm_eval = pretraining.evaluate(minilm_mlm, minilm_held_out, pretraining.MLMCollator(minilm_tokenizer, seed=1), device=device)
-table = pd.DataFrame({
-    f"tiny BERT, {recipe['steps']:,} steps (4k vocabulary)": {k: final[k] for k in ("masked_accuracy", "most_frequent_baseline")},
-    f"MiniLM frozen + new head, layer {head_info['recipe']['layer']} (30k vocabulary)":
-        {k: minilm_eval[k] for k in ("masked_accuracy", "most_frequent_baseline")}}).T
-print(table.round(3))
-assert minilm_eval["masked_accuracy"] > 1.8 * minilm_eval["most_frequent_baseline"]
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-minilm_probes = [p.replace("[MASK]", minilm_tokenizer.mask_token) for p in probes]
-for probe in minilm_probes:
-    words = pretraining.fill_mask(minilm_mlm, minilm_tokenizer, probe, 5)[0]
-    print(probe, "\n  MiniLM + head:", ", ".join(f"{w} ({p:.2f})" for w, p in words))
+minilm_mlm, loading = BertForMaskedLM.from_pretrained(models.model_path("minilm-l6"), output_loading_info=True)
+print("weights the checkpoint lacks (initialised at random):")
+for key in sorted(loading["missing_keys"]):
+    print("  ", key)
+assert all(k.startswith("cls.") for k in loading["missing_keys"]), "only the MLM head is missing"
 
 # %% [markdown]
-# The two accuracies are not on the same scale (different vocabularies: a 4k-piece vocabulary
-# splits words into more pieces, and its most frequent token is rarer), so compare each with its
-# own baseline, and read the fill-mask lists:
-# - the **frozen-MiniLM head** beats its baseline, but its top guesses are "the", ",", ".": after
-#   a minute of training it has learned little beyond word frequencies, like our 600-step model;
-# - our **8,000-step tiny BERT**, trained *for* MLM on this very news, fills the probes with
-#   sensible words ("government", "party"; "season", "game", "final").
-#
-# The lesson is not that MiniLM knows little: fine-tuned, it reaches 0.81 on sentiment where the
-# same architecture from random initialisation stays at the majority class (notebooks 04 and
-# 04b). It is that knowledge learned for one objective (attention distillation, then sentence
-# similarity) is not stored in a form a small head can read back as words: a pretrained encoder
-# is not automatically a masked language model. With internet,
-# `pipeline("fill-mask", model="bert-base-uncased")` shows what a real MLM head does with these
-# probes (typically the right word at the top).
+# Everything below the head is MiniLM's; the head (a dense layer + GELU + LayerNorm, then the
+# projection to the vocabulary, tied to the input embeddings, plus a bias) is random. Its
+# guesses are therefore noise, however good the encoder:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+minilm_tokenizer = bertlab.load_tokenizer("minilm-l6")
+for probe in probes:
+    print(probe, "\n  MiniLM + untrained head:", top_words(minilm_mlm, minilm_tokenizer, probe))
+
+# %% [markdown]
+# Knowledge learned for one objective (attention distillation, then sentence similarity) is not
+# stored in a form you can read back as words without a head trained for it. Our tiny BERT,
+# trained *for* MLM on this very news, is the model that fills these probes. The lesson is not that
+# MiniLM knows little: fine-tuned, it beats strong baselines on sentiment where the same
+# architecture from random initialisation stays at the majority class (notebooks 04 and 04b).
+# With internet, `pipeline("fill-mask", model="bert-base-uncased")` shows what a real MLM head
+# does with these probes.
 #
 # ## 7. What later work found about NSP, and what pretraining costs
 #
@@ -378,9 +350,9 @@ for probe in minilm_probes:
 # - A 4k WordPiece vocabulary keeps a small model's output layer and embeddings affordable.
 # - From scratch, MLM learns within minutes; NSP stays at chance until MLM has taught the model
 #   enough, then rises (8,000 steps: clearly above 50%, checked on held-out pairs).
-# - A new MLM head on frozen MiniLM, trained for a minute, beats its trivial baseline but guesses
-#   mostly frequent words: MiniLM was distilled and tuned for sentence embeddings, never trained
-#   to fill masks. What an encoder was pretrained *for* decides what you can read out of it.
+# - MiniLM's checkpoint has no MLM head (`cls.*` weights missing): it was distilled and tuned for
+#   sentence embeddings, never trained to fill masks. What an encoder was pretrained *for*
+#   decides what you can read out of it.
 # - Later models dropped NSP (RoBERTa) or replaced it with sentence order (ALBERT).
 #
 # ## Exercises
@@ -396,7 +368,7 @@ for probe in minilm_probes:
 # ### Solutions
 
 # %%
-from bertlab.exercises import check_bert_masking, check_nsp_example, check_sentence_order
+from exercises import check_bert_masking, check_nsp_example, check_sentence_order
 
 
 def bert_mask(input_ids, special_mask, mask_id, vocab_size, generator):

@@ -43,13 +43,10 @@ import torch
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
 import bertlab
-from bertlab import config, finetune, pretraining, sentiment
-from bertlab.notebook import show_source
+from bertlab import finetune, models
 
-config.quiet()
-SEED = config.seed_everything(0)
-device = config.get_device()
-print("device:", device, "| profile:", config.profile())
+SEED = bertlab.setup()
+device = bertlab.get_device()
 
 reviews = bertlab.load_dataset("rotten_tomatoes")
 names = reviews["train"].features["label"].names
@@ -97,23 +94,23 @@ except RuntimeError as err:
 # of similar length into the same batch cuts the padding further.
 
 # %%
-show_source(finetune.tokenize_dataset)
-show_source(finetune.make_loader)
+bertlab.show_source(finetune.tokenize_dataset)
+bertlab.show_source(finetune.make_loader)
 
 # %%
 MAX_LENGTH = 64  # 99.9% of the snippets are shorter; notebook 05 is about long documents
-encoded = finetune.tokenize_dataset(reviews, tokenizer, MAX_LENGTH)
+encoded = finetune.tokenize_dataset(tokenizer, reviews, MAX_LENGTH)
 lengths = np.array(encoded["train"]["length"])
 print(f"snippet length in tokens: median {np.median(lengths):.0f}, 99th percentile "
       f"{np.percentile(lengths, 99):.0f}, max {lengths.max()}")
 
 
 share_512 = 1 - lengths.sum() / (512 * len(lengths))
-share_dynamic = finetune.padding_share(finetune.make_loader(encoded["train"], tokenizer, 32, length_grouped=False))
-share_grouped = finetune.padding_share(finetune.make_loader(encoded["train"], tokenizer, 32, length_grouped=True))
+share_dynamic = finetune.padding_share(finetune.make_loader(tokenizer, encoded["train"], 32, length_grouped=False))
+share_grouped = finetune.padding_share(finetune.make_loader(tokenizer, encoded["train"], 32, length_grouped=True))
 print(f"padding share: pad to 512 {share_512:.1%} | dynamic padding {share_dynamic:.1%} | "
       f"dynamic + length-grouped batches {share_grouped:.1%}")
-batch = next(iter(finetune.make_loader(encoded["train"], tokenizer, 8)))
+batch = next(iter(finetune.make_loader(tokenizer, encoded["train"], 8)))
 print({k: tuple(v.shape) for k, v in batch.items()})
 
 # %% [markdown]
@@ -125,19 +122,19 @@ print({k: tuple(v.shape) for k, v in batch.items()})
 # logistic regression, i.e. pretrained features *without* fine-tuning.
 
 # %%
-train_texts, train_labels = list(reviews["train"]["text"]), list(reviews["train"]["label"])
-test_texts, test_labels = list(reviews["test"]["text"]), list(reviews["test"]["label"])
+train_texts, y_train = list(reviews["train"]["text"]), list(reviews["train"]["label"])
+test_texts, y_test = list(reviews["test"]["text"]), list(reviews["test"]["label"])
 baselines = {
-    "majority class": finetune.majority_baseline(train_labels, test_labels),
-    "TF-IDF + logistic regression": finetune.tfidf_baseline(train_texts, train_labels, test_texts, test_labels),
+    "majority class": finetune.majority_baseline(y_train, y_test),
+    "TF-IDF + logistic regression": finetune.tfidf_baseline(train_texts, y_train, test_texts, y_test),
 }
 
 encoder_model = bertlab.load_encoder("minilm-l6").to(device)
-n_frozen = config.pick(quick=1500, full=len(train_texts))  # embedding costs ~10 ms/snippet on a CPU
-train_features = bertlab.embed(train_texts[:n_frozen], encoder_model, tokenizer, max_length=MAX_LENGTH)
-test_features = bertlab.embed(test_texts, encoder_model, tokenizer, max_length=MAX_LENGTH)
+n_frozen = bertlab.pick(quick=1500, full=len(train_texts))  # embedding costs ~10 ms/snippet on a CPU
+train_features = bertlab.embed(encoder_model, tokenizer, train_texts[:n_frozen], max_length=MAX_LENGTH)
+test_features = bertlab.embed(encoder_model, tokenizer, test_texts, max_length=MAX_LENGTH)
 baselines["frozen MiniLM + logistic regression"] = finetune.frozen_embedding_baseline(
-    train_features, train_labels[:n_frozen], test_features, test_labels)
+    train_features, y_train[:n_frozen], test_features, y_test)
 del encoder_model
 
 # %%
@@ -152,7 +149,7 @@ results
 # pooled `[CLS]` vector; *all* weights are then trained. The loop in `bertlab.finetune.train`:
 
 # %%
-show_source(finetune.train)
+bertlab.show_source(finetune.train)
 
 # %% [markdown]
 # Quick profile: one pass over 4,000 training snippets (≈ 2.5 minutes on 2 CPU cores); full
@@ -160,10 +157,11 @@ show_source(finetune.train)
 # 2e-5-5e-5 because MiniLM is small; warm-up is 10% of the steps.
 
 # %%
-recipe = sentiment.recipe()  # the settings below, recorded so that later notebooks can reuse the model
-train_set = sentiment.train_split(encoded, recipe)  # 4,000 snippets (quick) or all (full), seeded shuffle
+recipe = models.recipe("minilm-rotten-tomatoes")  # recorded with the model, so later notebooks reuse it
+train_set = encoded["train"].select(range(recipe["train_examples"] or len(encoded["train"])))  # splits come shuffled
+bertlab.seed_everything(recipe["seed"])  # the fresh head's initial weights
 model = bertlab.load_classifier("minilm-l6", names)
-run = finetune.train(model, train_set, tokenizer, val_set=encoded["validation"], epochs=recipe["epochs"],
+run = finetune.train(model, tokenizer, train_set, eval_set=encoded["validation"], epochs=recipe["epochs"],
                      batch_size=recipe["batch_size"], lr=recipe["lr"], seed=recipe["seed"], device=device)
 
 # %%
@@ -171,7 +169,7 @@ run = finetune.train(model, train_set, tokenizer, val_set=encoded["validation"],
 print(f"trained on {run.examples:,} examples in {run.seconds:.0f} s "
       f"({run.examples_per_second:.1f} examples/s, {run.tokens / run.seconds:.0f} tokens/s); "
       f"best epoch {run.best_epoch + 1}, validation accuracy {max(run.epoch_val_accuracy):.3f}")
-assert config.profile() == "full" or run.seconds < 180, "quick profile: at most 3 minutes of training"
+assert bertlab.profile() == "full" or run.seconds < 180, "quick profile: at most 3 minutes of training"
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -188,26 +186,26 @@ plt.show()
 # ## 4. Evaluation: more than one number
 #
 # Predictions run under `torch.inference_mode()` in length-sorted batches
-# (`finetune.predict`). Accuracy alone hides how errors are distributed, so we also report
+# (`bertlab.predict`). Accuracy alone hides how errors are distributed, so we also report
 # macro-F1 (the unweighted mean of per-class F1) and the confusion matrix.
 
 # %%
-test_logits = finetune.predict(model, encoded["test"], tokenizer)
+test_logits = bertlab.predict(model, tokenizer, encoded["test"])
 test_pred = test_logits.argmax(-1).tolist()
-finetuned = finetune.metrics(test_labels, test_pred)
+finetuned = finetune.metrics(y_test, test_pred)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 results.loc["fine-tuned MiniLM (bertlab loop)"] = finetuned
 print(results.round(3))
-target = config.pick(quick=0.80, full=0.85)
+target = bertlab.pick(quick=0.80, full=0.85)
 assert finetuned["accuracy"] >= target, f"test accuracy {finetuned['accuracy']:.3f} below the target {target}"
 assert finetuned["accuracy"] > baselines["TF-IDF + logistic regression"]["accuracy"]
 assert finetuned["accuracy"] > baselines["frozen MiniLM + logistic regression"]["accuracy"]
 print(f"target met: test accuracy ≥ {target}, above both baselines")
 
 # %%
-ConfusionMatrixDisplay(confusion_matrix(test_labels, test_pred), display_labels=names).plot(
+ConfusionMatrixDisplay(confusion_matrix(y_test, test_pred), display_labels=names).plot(
     cmap="Blues", colorbar=False)
 plt.title("fine-tuned MiniLM, Rotten Tomatoes test")
 plt.show()
@@ -219,7 +217,7 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 pd.set_option("display.max_colwidth", 120)
-finetune.most_confident_mistakes(test_texts, test_labels, test_logits, names, k=6)
+finetune.most_confident_mistakes(test_texts, y_test, test_logits, names, k=6)
 
 # %% [markdown]
 # ## 5. `Trainer`, seeds, and does pretraining matter?
@@ -238,12 +236,12 @@ finetune.most_confident_mistakes(test_texts, test_labels, test_logits, names, k=
 # %%
 news = bertlab.load_dataset("bbc_news")
 topics = news["train"].features["label"].names
-news_encoded = finetune.tokenize_dataset(news, tokenizer, max_length=128)
-news_train = news_encoded["train"].shuffle(seed=SEED).select(range(config.pick(quick=600, full=len(news_encoded["train"]))))
+news_encoded = finetune.tokenize_dataset(tokenizer, news, max_length=128)
+news_train = news_encoded["train"].select(range(bertlab.pick(quick=600, full=len(news_encoded["train"]))))
 news_model = bertlab.load_classifier("minilm-l6", topics)
-news_run = finetune.train(news_model, news_train, tokenizer, epochs=config.pick(quick=1, full=3),
+news_run = finetune.train(news_model, tokenizer, news_train, epochs=bertlab.pick(quick=1, full=3),
                           batch_size=8, lr=2e-4, seed=SEED, device=device, progress=False)
-news_pred = finetune.predict(news_model, news_encoded["test"], tokenizer).argmax(-1).tolist()
+news_pred = bertlab.predict(news_model, tokenizer, news_encoded["test"]).argmax(-1).tolist()
 news_metrics = finetune.metrics(list(news_encoded["test"]["label"]), news_pred)
 
 # %%
@@ -261,15 +259,15 @@ plt.show()
 # %% [markdown]
 # ## 7. Use the model
 #
-# Save it like any Hugging Face model (we put it in bertlab's cache, where later notebooks look
-# for it), reload it, and serve it with a `pipeline`, which speaks in label names because
-# `load_classifier` set `id2label`.
+# Save it like any Hugging Face model. `models.save_trained` puts it in bertlab's cache with its
+# recipe, under the name `minilm-rotten-tomatoes`, so later notebooks load it with
+# `bertlab.load_classifier("minilm-rotten-tomatoes")` (or re-create it, if it is missing).
+# Serve it with a `pipeline`, which speaks in label names because `load_classifier` set `id2label`.
 
 # %%
 from transformers import pipeline
 
-saved = pretraining.save_checkpoint(sentiment.checkpoint_name(), model, tokenizer,
-                                    {"recipe": recipe, "test_accuracy": finetuned["accuracy"]})
+saved = models.save_trained("minilm-rotten-tomatoes", model, tokenizer, {"test_accuracy": finetuned["accuracy"]})
 classifier = pipeline("text-classification", model=str(saved), device=-1)
 new_reviews = ["A gorgeous, moving film with a career-best performance.",
                "Two hours of my life I will never get back.",
@@ -305,7 +303,7 @@ for review, prediction in zip(new_reviews, classifier(new_reviews)):
 # ### Solutions
 
 # %%
-from bertlab.exercises import check_macro_f1, check_padding_waste, check_warmup_schedule
+from exercises import check_macro_f1, check_padding_waste, check_warmup_schedule
 
 
 def padding_waste(lengths: list[int], batch_size: int) -> float:

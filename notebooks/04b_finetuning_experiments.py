@@ -44,29 +44,26 @@ import pandas as pd
 import torch
 
 import bertlab
-from bertlab import config, finetune
-from bertlab.notebook import show_source
+from bertlab import finetune
 
-config.quiet()
-SEED = config.seed_everything(0)
-print("device:", config.get_device(), "| profile:", config.profile())
+SEED = bertlab.setup()
 
 reviews = bertlab.load_dataset("rotten_tomatoes")
 names = reviews["train"].features["label"].names
 tokenizer = bertlab.load_tokenizer("minilm-l6")
-encoded = finetune.tokenize_dataset(reviews, tokenizer, max_length=64)
+encoded = finetune.tokenize_dataset(tokenizer, reviews, max_length=64)
 
 # The protocol every run below follows: the same labelled snippets, evaluated on the
 # validation split (the test split stays reserved for notebook 04's final numbers).
-N_TRAIN = config.pick(quick=1000, full=len(encoded["train"]))
+N_TRAIN = bertlab.pick(quick=1000, full=len(encoded["train"]))
 SEEDS = [0, 1, 2]
-PROTOCOL = dict(epochs=config.pick(quick=1, full=3), batch_size=16, lr=1e-4)
-subset = reviews["train"].shuffle(seed=SEED).select(range(N_TRAIN))
-train_set = encoded["train"].shuffle(seed=SEED).select(range(N_TRAIN))
+PROTOCOL = dict(epochs=bertlab.pick(quick=1, full=3), batch_size=16, lr=1e-4)
+subset = reviews["train"].select(range(N_TRAIN))
+train_set = encoded["train"].select(range(N_TRAIN))
 # `subset` (texts, for the small BERT's own tokenizer) and `train_set` hold the same snippets:
 assert train_set["input_ids"][0] == tokenizer(subset[0]["text"], truncation=True, max_length=64)["input_ids"]
-val_set = encoded["validation"]
-print(f"{N_TRAIN:,} training snippets, {len(val_set):,} validation snippets, protocol {PROTOCOL}")
+eval_set = encoded["validation"]
+print(f"{N_TRAIN:,} training snippets, {len(eval_set):,} validation snippets, protocol {PROTOCOL}")
 
 # %% [markdown]
 # ## 1. The same fine-tuning with `transformers.Trainer`
@@ -85,7 +82,7 @@ print(f"{N_TRAIN:,} training snippets, {len(val_set):,} validation snippets, pro
 # | the tokenizer | `processing_class=tokenizer` (formerly `tokenizer=`) |
 
 # %%
-show_source(finetune.train_with_trainer)
+bertlab.show_source(finetune.train_with_trainer)
 
 # %% [markdown]
 # We train MiniLM with both, on the same 1,000 snippets with the same hyperparameters. Each
@@ -100,10 +97,11 @@ def minilm():
 runs = []
 for seed in SEEDS:
     runs.append({"model": "MiniLM (pretrained)", "trainer": "bertlab loop",
-                 **finetune.run(minilm, train_set, val_set, tokenizer, seed, **PROTOCOL)})
-for seed in config.pick(quick=[0], full=SEEDS):
+                 **finetune.run(minilm, tokenizer, train_set, eval_set, seed, **PROTOCOL)})
+for seed in bertlab.pick(quick=[0], full=SEEDS):
     runs.append({"model": "MiniLM (pretrained)", "trainer": "Trainer",
-                 **finetune.run(minilm, train_set, val_set, tokenizer, seed, trainer="Trainer", **PROTOCOL)})
+                 **finetune.run(minilm, tokenizer, train_set, eval_set, seed,
+                              fit=finetune.train_with_trainer, **PROTOCOL)})
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -169,29 +167,29 @@ plt.show()
 
 # %%
 tiny_tokenizer = bertlab.load_tokenizer("tiny-bert-bbc")
-tiny_train = finetune.tokenize_dataset(subset, tiny_tokenizer, max_length=64)
-tiny_val = finetune.tokenize_dataset(reviews["validation"], tiny_tokenizer, max_length=64)
+tiny_train = finetune.tokenize_dataset(tiny_tokenizer, subset, max_length=64)
+tiny_val = finetune.tokenize_dataset(tiny_tokenizer, reviews["validation"], max_length=64)
 example = reviews["validation"][3]["text"]
 print("MiniLM vocabulary:  ", tokenizer.tokenize(example)[:16])
 print("BBC-trained 4k vocab:", tiny_tokenizer.tokenize(example)[:16])
 
-TINY_PROTOCOL = dict(PROTOCOL, epochs=config.pick(quick=5, full=10), lr=1e-3)
+TINY_PROTOCOL = dict(PROTOCOL, epochs=bertlab.pick(quick=5, full=10), lr=1e-3)
 for seed in SEEDS:
     for label, random_init in (("tiny BERT (random init)", True), ("tiny BERT (pretrained, notebook 03)", False)):
         runs.append({"model": label, "trainer": "bertlab loop", **finetune.run(
             lambda: bertlab.load_classifier("tiny-bert-bbc", names, random_init=random_init),
-            tiny_train, tiny_val, tiny_tokenizer, seed, **TINY_PROTOCOL)})
-for seed in config.pick(quick=[0], full=SEEDS):
+            tiny_tokenizer, tiny_train, tiny_val, seed, **TINY_PROTOCOL)})
+for seed in bertlab.pick(quick=[0], full=SEEDS):
     runs.append({"model": "MiniLM (random init)", "trainer": "bertlab loop", **finetune.run(
         lambda: bertlab.load_classifier("minilm-l6", names, random_init=True),
-        train_set, val_set, tokenizer, seed, **PROTOCOL)})
+        tokenizer, train_set, eval_set, seed, **PROTOCOL)})
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 loop_runs = [r for r in runs if r["trainer"] == "bertlab loop"]
 order = ["MiniLM (random init)", "tiny BERT (random init)", "tiny BERT (pretrained, notebook 03)", "MiniLM (pretrained)"]
 summary = finetune.summarize_runs(loop_runs).loc[order]
-majority = np.bincount(list(val_set["label"])).max() / len(val_set)
+majority = np.bincount(list(eval_set["label"])).max() / len(eval_set)
 print(f"validation majority-class accuracy: {majority:.3f}")
 summary.round(3)
 
@@ -253,7 +251,7 @@ assert summary.loc["MiniLM (random init)", "mean"] <= majority + 0.07, "random i
 # ### Solutions
 
 # %%
-from bertlab.exercises import check_confidence_interval, check_freeze_encoder, check_mean_sd
+from exercises import check_confidence_interval, check_freeze_encoder, check_mean_sd
 
 
 def mean_sd(values: list[float]) -> tuple[float, float]:

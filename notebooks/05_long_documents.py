@@ -29,7 +29,7 @@
 # - to compare systems on the same test set with a *paired* bootstrap interval.
 #
 # **Prerequisites:** notebooks 01 (attention cost) and 04 (the fine-tuned classifier and
-# `finetune.predict`).
+# `bertlab.predict`).
 #
 # **Run time:** about 3 minutes in the quick profile on a 2-core laptop CPU (200 test reviews,
 # windows of 256 tokens); the full profile (all 300 test reviews, windows of 512 tokens) takes
@@ -42,15 +42,13 @@ import pandas as pd
 import torch
 
 import bertlab
-from bertlab import config, finetune, longdoc, sentiment
-from bertlab.notebook import show_source
+from bertlab import finetune, longdoc
 
-config.quiet()
-SEED = config.seed_everything(0)
-device = config.get_device()
-print("device:", device, "| profile:", config.profile())
+SEED = bertlab.setup()
+device = bertlab.get_device()
 
-model, tokenizer = sentiment.classifier()  # notebook 04's fine-tuned MiniLM (re-created if missing)
+model = bertlab.load_classifier("minilm-rotten-tomatoes")  # notebook 04's model (re-created if missing)
+tokenizer = bertlab.load_tokenizer("minilm-rotten-tomatoes")
 model.to(device)
 print(f"classifier: {model.config.model_type}, {model.num_parameters() / 1e6:.1f}M parameters, "
       f"labels {model.config.id2label}")
@@ -84,7 +82,7 @@ except (IndexError, RuntimeError) as err:
 # feed-forward block) cost grows linearly in n. For MiniLM's sizes, the FLOP count per sequence:
 
 # %%
-show_source(longdoc.encoder_flops)
+bertlab.show_source(longdoc.encoder_flops)
 n = np.array([128, 256, 512, 1024, 2048, 4096, 8192])
 flops = longdoc.encoder_flops(n, model.config.hidden_size, model.config.intermediate_size,
                               model.config.num_hidden_layers)
@@ -158,17 +156,17 @@ plt.show()
 # uses the real limit, 512. Same code, different size.
 
 # %%
-BUDGET = config.pick(quick=256, full=512)
+BUDGET = bertlab.pick(quick=256, full=512)
 HEAD = BUDGET // 4            # 64 + 190 (quick), 128 + 382 (full)
 OVERLAP = BUDGET // 4
 # splits keep the source file's order (negatives first): shuffle before taking a subset
-test = reviews["test"].shuffle(seed=SEED).select(range(config.pick(quick=200, full=len(reviews["test"]))))
+test = reviews["test"].select(range(bertlab.pick(quick=200, full=len(reviews["test"]))))
 texts, labels = list(test["text"]), np.array(test["label"])
 n_docs = len(texts)
 print(f"{n_docs} test reviews ({np.mean(labels):.0%} positive), budget {BUDGET} tokens, "
       f"head + tail = {HEAD} + {BUDGET - 2 - HEAD}, window overlap {OVERLAP}")
-show_source(longdoc.head_tail_ids)
-show_source(longdoc.window_ids)
+bertlab.show_source(longdoc.head_tail_ids)
+bertlab.show_source(longdoc.window_ids)
 
 # %% [markdown]
 # Chunking uses the fast tokenizer's own machinery: `return_overflowing_tokens=True` with
@@ -190,7 +188,7 @@ if len(multi):
           f"{OVERLAP} tokens of window 0: {windows[w1][1:1 + OVERLAP] == windows[w0][-1 - OVERLAP:-1]}")
 
 # %% [markdown]
-# Now classify. `finetune.predict` pads each batch dynamically and sorts by length; it runs under
+# Now classify. `bertlab.predict` pads each batch dynamically and sorts by length; it runs under
 # `torch.inference_mode()`. Each strategy is timed, too.
 
 # %%
@@ -205,7 +203,7 @@ inputs = {
 logits, seconds = {}, {}
 for name, (ids, _) in inputs.items():
     start = time.perf_counter()
-    logits[name] = finetune.predict(model, longdoc.as_dataset(ids), tokenizer, batch_size=16, device=device)
+    logits[name] = bertlab.predict(model, tokenizer, ids, batch_size=16)
     seconds[name] = time.perf_counter() - start
 
 # %% [markdown]
@@ -213,7 +211,7 @@ for name, (ids, _) in inputs.items():
 # once (no Python loop over windows):
 
 # %%
-show_source(longdoc.pool)
+bertlab.show_source(longdoc.pool)
 
 # %%
 window_name = f"windows ({BUDGET})"
@@ -369,7 +367,7 @@ print("pool() equals the per-document loop for all three methods (atol 1e-6)")
 # ### Solutions
 
 # %%
-from bertlab.exercises import check_head_tail, check_n_windows, check_vote_pool
+from exercises import check_head_tail, check_n_windows, check_vote_pool
 
 
 def n_windows(n_content, max_length, overlap):

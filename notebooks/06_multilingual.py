@@ -47,15 +47,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 
 import bertlab
-from bertlab import config, crosslingual as xl, longdoc
-from bertlab.notebook import show_source
+from bertlab import crosslingual as xl, longdoc
 
-config.quiet()
-SEED = config.seed_everything(0)
-device = config.get_device()
-print("device:", device, "| profile:", config.profile())
+SEED = bertlab.setup()
+device = bertlab.get_device()
 
 # %% [markdown]
 # ## The data
@@ -80,15 +78,15 @@ print("device:", device, "| profile:", config.profile())
 # %%
 LANGS = {"en": "rotten_tomatoes", "zh": "polarity_zh", "fr": "polarity_fr", "nl": "polarity_nl",
          "de": "polarity_de"}
-N_EN = config.pick(quick=1000, full=None)        # English training snippets (None: all 8,925)
-N_HELD = config.pick(quick=250, full=None)       # held-out reviews per language
-N_POOL = config.pick(quick=384, full=None)       # target-language training pool (few-shot, in-language)
+N_EN = bertlab.pick(quick=1000, full=None)        # English training snippets (None: all 8,925)
+N_HELD = bertlab.pick(quick=250, full=None)       # held-out reviews per language
+N_POOL = bertlab.pick(quick=384, full=None)       # target-language training pool (few-shot, in-language)
 MAX_LENGTH = 128
 
 train, held = {}, {}
 for lang, name in LANGS.items():
     ds = bertlab.load_dataset(name)
-    pool = ds["train"].shuffle(seed=SEED)
+    pool = ds["train"]  # splits come shuffled: any prefix holds both classes
     evaluation = datasets.concatenate_datasets([ds["validation"], ds["test"]]).shuffle(seed=SEED)
     n_train = N_EN if lang == "en" else N_POOL
     train[lang] = pool.select(range(min(n_train or len(pool), len(pool))))
@@ -182,7 +180,7 @@ encoders = {tk: bertlab.load_encoder(name).to(device).eval() for tk, (name, _) i
 def embed(tk, texts):
     """Mean-pooled, unit-length sentence embeddings from encoder ``tk`` (with its prefix)."""
     prefix = ENCODERS[tk][1]
-    return bertlab.embed([prefix + t for t in texts], encoders[tk], tokenizers[tk], max_length=MAX_LENGTH)
+    return bertlab.embed(encoders[tk], tokenizers[tk], [prefix + t for t in texts], max_length=MAX_LENGTH)
 
 
 parallel = {tk: embed(tk, sentences) for tk in ENCODERS}
@@ -239,8 +237,8 @@ print("checked: in multilingual-e5's space translations are nearest neighbours; 
 #   and the same experiments then run on the fine-tuned encoder's embeddings.
 
 # %%
-show_source(xl.finetune_encoder)
-if config.profile() == "full":
+bertlab.show_source(xl.finetune_encoder)
+if bertlab.profile() == "full":
     encoders["multilingual-e5-small"] = xl.finetune_encoder(
         "me5-small", train["en"]["text"], train["en"]["label"], names, prefix="query: ",
         max_length=MAX_LENGTH, epochs=2, batch_size=32, lr=3e-5, seed=SEED, device=device,
@@ -265,7 +263,7 @@ for tk in ENCODERS:
     for lang in LANGS:
         x, y = features[tk, lang][2:]
         correct = int((english.predict(x) == y).sum())
-        low, high = xl.wilson_interval(correct, len(y))
+        low, high = stats.binomtest(correct, len(y)).proportion_ci(method="wilson")
         rows.append({"encoder": tk, "language": lang, "accuracy": correct / len(y), "95% low": low,
                      "95% high": high, "majority share": max(np.mean(y), 1 - np.mean(y)),
                      "predicted positive": float(np.mean(english.predict(x))), "n": len(y)})
@@ -297,11 +295,11 @@ me5_zs = zero_shot[zero_shot.encoder == "multilingual-e5-small"].set_index("lang
 minilm_zs = zero_shot[zero_shot.encoder == "MiniLM (English)"].set_index("language")
 for lang in ["zh", "fr", "nl", "de"]:
     assert me5_zs.loc[lang, "95% low"] > 0.5, f"multilingual-e5 zero-shot on {lang} not clearly above chance"
-assert me5_zs.loc["zh", "accuracy"] >= config.pick(quick=0.70, full=0.75)
+assert me5_zs.loc["zh", "accuracy"] >= bertlab.pick(quick=0.70, full=0.75)
 assert abs(minilm_zs.loc["zh", "accuracy"] - 0.5) < 0.08, "English MiniLM should be near chance on Chinese"
 assert me5_zs.loc["zh", "accuracy"] - minilm_zs.loc["zh", "accuracy"] > 0.15
 print("checked: multilingual-e5 is above chance on every language (95% interval above 0.5), "
-      f"≥ {config.pick(quick=0.70, full=0.75)} on Chinese; English MiniLM is at chance on Chinese")
+      f"≥ {bertlab.pick(quick=0.70, full=0.75)} on Chinese; English MiniLM is at chance on Chinese")
 
 # %% [markdown]
 # The English-only encoder is at chance on Chinese: most characters are `[UNK]`, and what is
@@ -320,7 +318,7 @@ print("checked: multilingual-e5 is above chance on every language (95% interval 
 # German has only 108 training reviews, so its largest k is 108.
 
 # %%
-show_source(xl.few_shot_accuracy)
+bertlab.show_source(xl.few_shot_accuracy)
 KS = [0, 16, 64, 256]
 tk = "multilingual-e5-small"
 source = features[tk, "en"][:2]
@@ -462,7 +460,7 @@ plt.show()
 # ### Solutions
 
 # %%
-from bertlab.exercises import check_cosine_matrix, check_retrieval_accuracy, check_unk_rate
+from exercises import check_cosine_matrix, check_retrieval_accuracy, check_unk_rate
 
 
 def unk_rate(texts, tokenizer):

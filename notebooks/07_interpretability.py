@@ -46,21 +46,20 @@ import pandas as pd
 import torch
 from IPython.display import HTML, display
 
-from bertlab import bias, config, finetune, interpret, sentiment
+import bertlab
+from bertlab import bias, finetune, interpret
 from bertlab.data import load_dataset
-from bertlab.notebook import show_source
 
-config.quiet()
-SEED = config.seed_everything(0)
-device = config.get_device()
-print("device:", device, "| profile:", config.profile())
+SEED = bertlab.setup()
+device = bertlab.get_device()
 
-N_DELETION = config.pick(quick=50, full=500)   # reviews for the deletion curves
-IG_STEPS = config.pick(quick=32, full=64)      # integration steps of integrated gradients
+N_DELETION = bertlab.pick(quick=50, full=500)   # reviews for the deletion curves
+IG_STEPS = bertlab.pick(quick=32, full=64)      # integration steps of integrated gradients
 MAX_LENGTH = 64                                 # the classifier was trained on ≤ 64 tokens
 
-model, tokenizer = sentiment.classifier()       # notebook 04's fine-tuned MiniLM (re-created if missing)
-model.to(device).eval()
+model = bertlab.load_classifier("minilm-rotten-tomatoes")  # notebook 04's model (re-created if missing)
+tokenizer = bertlab.load_tokenizer("minilm-rotten-tomatoes")
+model.to(device)
 names = model.config.id2label
 print(f"classifier: {model.config.num_hidden_layers} layers × {model.config.num_attention_heads} heads, "
       f"labels {names}")
@@ -75,8 +74,8 @@ print(f"classifier: {model.config.num_hidden_layers} layers × {model.config.num
 # %%
 reviews = load_dataset("rotten_tomatoes")
 texts = reviews["test"]["text"]
-test = finetune.tokenize_dataset(reviews, tokenizer, MAX_LENGTH)["test"]
-logits = finetune.predict(model, test, tokenizer)
+test = finetune.tokenize_dataset(tokenizer, reviews, MAX_LENGTH)["test"]
+logits = bertlab.predict(model, tokenizer, test)
 probs, preds = logits.softmax(-1), logits.argmax(-1)
 labels = torch.tensor(test["label"])
 print(f"test accuracy: {(preds == labels).float().mean():.3f} on {len(test):,} reviews")
@@ -111,7 +110,7 @@ with pd.option_context("display.max_colwidth", 120):
 # the call, since the fused SDPA kernels never materialise the weights.
 
 # %%
-show_source(interpret.attention_maps)
+bertlab.show_source(interpret.attention_maps)
 
 
 # %%
@@ -175,7 +174,7 @@ print(sink.round(2).to_string())
 # estimates how much `[CLS]`'s final vector draws on each input token.
 
 # %%
-show_source(interpret.attention_rollout)
+bertlab.show_source(interpret.attention_rollout)
 
 # %%
 fig, axes = plt.subplots(len(picked), 1, figsize=(13, 2.2 * len(picked)))
@@ -217,7 +216,7 @@ plt.show()
 # path points, one forward and backward pass per batch.
 
 # %%
-show_source(interpret.integrated_gradients)
+bertlab.show_source(interpret.integrated_gradients)
 
 # %% [markdown]
 # **Check against captum.** captum is PyTorch's maintained attribution library. Its
@@ -310,11 +309,11 @@ for case, i in picked.items():
 # `interpret.deletion_curve`.
 
 # %%
-show_source(interpret.deletion_curve)
+bertlab.show_source(interpret.deletion_curve)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-deletion_texts = reviews["test"].shuffle(seed=SEED).select(range(N_DELETION))["text"]
+deletion_texts = reviews["test"].select(range(N_DELETION))["text"]
 curves = interpret.deletion_benchmark(model, tokenizer, deletion_texts, ig_steps=IG_STEPS, max_length=MAX_LENGTH)
 print(f"{len(curves):,} deletion points: {N_DELETION} reviews × {curves['method'].nunique()} methods "
       f"× {curves['fraction'].nunique()} fractions")
@@ -441,7 +440,7 @@ for group, r in ratios.items():
 # predictions flip.
 
 # %%
-show_source(bias.swap_gendered)
+bertlab.show_source(bias.swap_gendered)
 gendered = [t for t in reviews["test"]["text"] if bias.has_gendered_word(t)]
 print(f"{len(gendered)} test reviews contain a gendered word, e.g.\n  {gendered[0]}\n→ {bias.swap_gendered(gendered[0])}")
 shift = bias.counterfactual_shift(model, tokenizer, gendered)
@@ -489,7 +488,7 @@ print({k: round(v, 4) if isinstance(v, float) else v for k, v in shift.items()})
 # ### Solutions
 
 # %%
-from bertlab.exercises import check_aopc, check_cls_attention, check_swap_gender
+from exercises import check_aopc, check_cls_attention, check_swap_gender
 
 
 def cls_attention(att):

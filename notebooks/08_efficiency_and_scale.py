@@ -53,29 +53,26 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bertlab import config, efficiency, finetune, sentiment
+import bertlab
+from bertlab import efficiency, finetune, inference
 from bertlab.data import load_dataset
-from bertlab.notebook import show_source
 
-config.quiet()
-SEED = config.seed_everything(0)
-device = config.get_device()
-print("device:", device, "| profile:", config.profile())
+SEED = bertlab.setup()
+device = bertlab.get_device()
 
 STUDENT_LAYERS = 2
-STUDENT_EXAMPLES = config.pick(quick=2000, full=None)   # None: the whole training split
-STUDENT_EPOCHS = config.pick(quick=1, full=3)
-EVAL_EXAMPLES = config.pick(quick=1000, full=None)      # test reviews scored per variant (None: all)
-REPEATS = config.pick(quick=15, full=50)                # timed runs per measurement (after warm-up)
+STUDENT_EXAMPLES = bertlab.pick(quick=2000, full=None)   # None: the whole training split
+STUDENT_EPOCHS = bertlab.pick(quick=1, full=3)
+EVAL_EXAMPLES = bertlab.pick(quick=1000, full=None)      # test reviews scored per variant (None: all)
+REPEATS = bertlab.pick(quick=15, full=50)                # timed runs per measurement (after warm-up)
 MAX_LENGTH = 64
 
-teacher, tokenizer = sentiment.classifier()             # notebook 04's fine-tuned MiniLM (re-created if missing)
-teacher.eval()
+teacher = bertlab.load_classifier("minilm-rotten-tomatoes")  # notebook 04's model (re-created if missing)
+tokenizer = bertlab.load_tokenizer("minilm-rotten-tomatoes")
 reviews = load_dataset("rotten_tomatoes")
-encoded = finetune.tokenize_dataset(reviews, tokenizer, MAX_LENGTH)
-test_texts = reviews["test"].shuffle(seed=SEED)            # splits are stored by label: shuffle first
-test_texts = test_texts.select(range(EVAL_EXAMPLES or len(test_texts)))
-test = finetune.tokenize_dataset(test_texts, tokenizer, MAX_LENGTH)
+encoded = finetune.tokenize_dataset(tokenizer, reviews, MAX_LENGTH)
+test_texts = reviews["test"].select(range(EVAL_EXAMPLES or len(reviews["test"])))  # splits come shuffled
+test = finetune.tokenize_dataset(tokenizer, test_texts, MAX_LENGTH)
 labels = torch.tensor(test["label"])
 print(f"teacher: {teacher.num_parameters() / 1e6:.1f}M parameters | evaluated on {len(test):,} test reviews")
 
@@ -89,12 +86,12 @@ print(f"teacher: {teacher.num_parameters() / 1e6:.1f}M parameters | evaluated on
 # we **synchronise** before reading the clock, or we would time only the kernel *launch*.
 
 # %%
-show_source(efficiency.median_latency)
+bertlab.show_source(efficiency.median_latency)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 one = tokenizer(test_texts[0]["text"], return_tensors="pt")
-fresh = sentiment.classifier()[0].eval()                 # a model that has never run
+fresh = bertlab.load_classifier("minilm-rotten-tomatoes")  # a model that has never run
 
 
 def run_fresh():
@@ -124,8 +121,8 @@ del fresh
 #   whether; that is more signal per example than the hard label.
 
 # %%
-show_source(efficiency.quantize_int8)
-show_source(efficiency.distillation_loss)
+bertlab.show_source(efficiency.quantize_int8)
+bertlab.show_source(efficiency.distillation_loss)
 
 # %% [markdown]
 # Does this CPU have bf16 units? If not, here is what emulated bf16 costs, at batch size 1:
@@ -161,18 +158,18 @@ del bf16
 # with `finetune.train`. The gap between the two is what the teacher adds.
 
 # %%
-show_source(efficiency.distill)
+bertlab.show_source(efficiency.distill)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-train_set = sentiment.train_split(encoded, {"train_examples": STUDENT_EXAMPLES, "seed": SEED})
+train_set = encoded["train"].select(range(STUDENT_EXAMPLES or len(encoded["train"])))
 common = dict(epochs=STUDENT_EPOCHS, batch_size=32, lr=1e-4, seed=SEED, device=device)
-config.seed_everything(SEED)
+bertlab.seed_everything(SEED)
 distilled = efficiency.make_student(teacher, STUDENT_LAYERS)
-history = efficiency.distill(distilled, teacher, train_set, tokenizer, temperature=2.0, alpha=0.5, **common)
-config.seed_everything(SEED)
+history = efficiency.distill(distilled, tokenizer, train_set, teacher, temperature=2.0, alpha=0.5, **common)
+bertlab.seed_everything(SEED)
 control = efficiency.make_student(teacher, STUDENT_LAYERS)
-control_history = finetune.train(control, train_set, tokenizer, **common)
+control_history = finetune.train(control, tokenizer, train_set, **common)
 students = {"student, distilled": distilled.cpu().eval(), "student, labels only": control.cpu().eval()}
 print(f"{STUDENT_LAYERS}-layer students: {len(train_set):,} reviews × {STUDENT_EPOCHS} epoch(s); "
       f"training took {history.seconds:.0f} s (distilled) and {control_history.seconds:.0f} s (labels only)")
@@ -187,7 +184,7 @@ print(f"{STUDENT_LAYERS}-layer students: {len(train_set):,} reviews × {STUDENT_
 # gives the same predictions as PyTorch.
 
 # %%
-show_source(efficiency.export_onnx)
+bertlab.show_source(efficiency.export_onnx)
 
 # %%
 reason = efficiency.onnx_available()
@@ -209,33 +206,24 @@ else:
 # Every variant is timed twice, after a warm-up:
 # - **batch 1**: one median-length review, the median of repeated calls: an interactive request;
 # - **batched**: scoring all evaluation reviews in length-sorted batches of 128 with dynamic
-#   padding (`finetune.predict`), total time divided by the number of reviews: offline
-#   throughput. One pass already averages over many batches.
+#   padding (`bertlab.predict`; for onnxruntime the same loop, `inference.map_batches`), total
+#   time divided by the number of reviews: offline throughput. One pass already averages over
+#   many batches.
 #
 # The same pass gives the accuracy, and the agreement with the fp32 model's predictions. Sizes
 # are those of the saved `state_dict` (for ONNX: the exported files).
 
 # %%
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
+def batched(score, warmup=0):
+    """Seconds of one pass of ``score()`` over the evaluation set (after ``warmup`` passes), and its logits."""
+    seconds = efficiency.median_latency(score, warmup=warmup, repeats=1)["median"]
+    return score(), seconds
 
 
-def ort_batches(batch_size=128):
-    """The evaluation set in length-sorted, padded batches (tokenized before any timing)."""
-    order = np.argsort(test["length"], kind="stable")
-    return [(idx, tokenizer([eval_texts[i] for i in idx], padding=True, truncation=True,
-                            max_length=MAX_LENGTH, return_tensors="np"))
-            for idx in (order[s:s + batch_size] for s in range(0, len(order), batch_size))]
-
-
-def ort_predict(session, batches):
-    """onnxruntime over pre-tokenized batches; logits back in dataset order."""
-    out = np.empty((len(test), 2), dtype=np.float32)
-    for idx, enc in batches:
-        out[idx] = efficiency.onnx_logits(session, enc)
-    return torch.from_numpy(out)
+def ort_score():
+    """onnxruntime logits for the evaluation set: the same batching loop as bertlab.predict."""
+    return inference.map_batches(lambda b: torch.from_numpy(efficiency.onnx_logits(session, b)),
+                                 tokenizer, test, batch_size=128)
 
 
 eval_texts = list(test_texts["text"])
@@ -247,10 +235,9 @@ def measure(name, model, dev):
     model = model.to(dev).eval()
     enc = single.to(dev)
     t1 = efficiency.median_latency(lambda: forward(model, enc), warmup=3, repeats=REPEATS, device=dev)["median"]
-    if dev.type == "cuda":   # a GPU picks kernels per new shape: warm up every batch shape first
-        finetune.predict(model, test, tokenizer, device=dev)
-        torch.cuda.synchronize(dev)
-    logits, seconds = timed(lambda: finetune.predict(model, test, tokenizer, device=dev))
+    # a GPU picks kernels per new shape: there, warm up every batch shape first
+    logits, seconds = batched(lambda: bertlab.predict(model, tokenizer, test, batch_size=128),
+                              warmup=int(dev.type == "cuda"))
     return {"variant": name, "device": str(dev), "size (MB)": efficiency.model_size_mb(model),
             "batch 1 (ms)": t1 * 1000, "batched (ms / review)": seconds * 1000 / len(test),
             "accuracy": float((logits.argmax(-1) == labels).float().mean()), "logits": logits.float().cpu()}
@@ -268,8 +255,7 @@ if device.type == "cuda":
 rows += [measure(name, s, cpu) for name, s in students.items()]
 if session is not None:
     t1 = efficiency.median_latency(lambda: efficiency.onnx_logits(session, single), warmup=3, repeats=REPEATS)["median"]
-    batches = ort_batches()
-    logits, seconds = timed(lambda: ort_predict(session, batches))
+    logits, seconds = batched(ort_score)
     rows.append({"variant": "onnxruntime fp32", "device": "cpu", "size (MB)": onnx_mb, "batch 1 (ms)": t1 * 1000,
                  "batched (ms / review)": seconds * 1000 / len(test),
                  "accuracy": float((logits.argmax(-1) == labels).float().mean()), "logits": logits})
@@ -403,7 +389,7 @@ plt.show()
 # shards, identical weights.
 
 # %%
-show_source(finetune.make_loader)
+bertlab.show_source(finetune.make_loader)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -474,7 +460,7 @@ if session is not None:
 # %%
 import statistics
 
-from bertlab.exercises import check_int8_quantize, check_median_time, check_soft_target_loss
+from exercises import check_int8_quantize, check_median_time, check_soft_target_loss
 
 
 def median_time(work, warmup, repeats):

@@ -18,8 +18,9 @@ def load(path):
     return json.loads(path.read_text())
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS
+def test_every_numbered_notebook_has_its_jupytext_pair():
+    sources = sorted(NOTEBOOKS[0].parent.glob("[0-9][0-9]*_*.py"))
+    assert len(NOTEBOOKS) >= 10 and [p.with_suffix(".py") for p in NOTEBOOKS] == sources
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -68,8 +69,9 @@ def _bertlab_names(cells) -> dict[str, object]:
         for line in "".join(cell["source"]).splitlines():
             m = re.match(r"from bertlab import (.+)$", line.strip())
             for part in m.group(1).split(",") if m else []:
-                module, _, alias = part.strip().partition(" as ")
-                names[alias or module] = importlib.import_module(f"bertlab.{module}")
+                name, _, alias = part.strip().partition(" as ")
+                names[alias or name] = (getattr(bertlab, name) if hasattr(bertlab, name)
+                                        else importlib.import_module(f"bertlab.{name}"))
     return names
 
 
