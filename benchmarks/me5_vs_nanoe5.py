@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 import bertlab
-from bertlab.assets import fetch_asset
+from bertlab.store import fetch_asset
 
 SENTENCES = [
     "The cat sat on the mat.", "Die Katze saß auf der Matte.", "猫坐在垫子上。",
@@ -43,7 +43,7 @@ def main() -> None:
     for text in SENTENCES:
         ref = (ctypes.c_float * 384)()
         lib.e5_embed(engine, text.encode(), 0, ref)  # 0 = "passage: " prefix
-        ours = bertlab.embed([f"passage: {text}"], model, tok)[0].numpy()
+        ours = bertlab.embed(model, tok, [f"passage: {text}"])[0].numpy()
         cos = float(ours @ np.array(ref))
         n_ours = len(tok(f"passage: {text}")["input_ids"])
         n_ref = lib.e5_token_count(engine, text.encode(), 0)

@@ -38,12 +38,9 @@
 # minutes on one GPU.
 
 # %%
+import importlib.util
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -395,16 +392,11 @@ bertlab.show_source(finetune.make_loader)
 # NBVAL_IGNORE_OUTPUT
 out = Path(tempfile.mkdtemp(prefix="bertlab-ddp-"))
 root = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
-env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_VERBOSITY": "error",
-       "CUDA_VISIBLE_DEVICES": ""}                      # a CPU demo, even on a machine with GPUs
-with socket.socket() as sock:                           # a free port for the processes to meet on
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(port), str(root / "scripts" / "finetune.py"), "--cpu", "--train-examples", "128",
-           "--batch-size", "16", "--eval-examples", "128", "--output", str(out)]
-print("$", " ".join(["torchrun"] + command[3:]).replace(str(root) + "/", ""))
-done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=root, timeout=600)
+spec = importlib.util.spec_from_file_location("finetune_script", root / "scripts" / "finetune.py")
+script = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(script)                         # scripts/finetune.py, loaded as a module
+done = script.launch_cpu(2, out, "--train-examples", "128", "--batch-size", "16", "--eval-examples", "128")
+print("$", " ".join(["torchrun", *done.args[3:]]).replace(str(root) + "/", ""))
 errors = [line for line in done.stderr.splitlines() if "Error" in line]
 assert done.returncode == 0, "\n".join(errors[-10:]) or done.stderr[-2000:]
 ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
