@@ -94,6 +94,7 @@ def checkpoint_name(name: str) -> str:
 
 def checkpoint_info(name: str) -> dict:
     """What was recorded when trained model ``name`` was made: its recipe, losses, scores."""
+    recipe(name)  # a clear error for names that are not trained models
     return json.loads((Path(model_path(name)) / store.INFO).read_text())
 
 
@@ -172,8 +173,12 @@ def load_classifier(name: str = "minilm-l6", labels: Sequence[str] | None = None
         kwargs.update(num_labels=len(labels), id2label=dict(enumerate(labels)),
                       label2id={label: i for i, label in enumerate(labels)})
         if has_head:
-            kwargs["ignore_mismatched_sizes"] = True  # replace the trained head by a fresh one
+            kwargs["ignore_mismatched_sizes"] = True  # a trained head of another shape is dropped
     if random_init:
         kwargs.pop("ignore_mismatched_sizes", None)
         return AutoModelForSequenceClassification.from_config(_load(AutoConfig, name, **kwargs))
-    return _load(AutoModelForSequenceClassification, name, **kwargs)
+    model = _load(AutoModelForSequenceClassification, name, **kwargs)
+    if has_head and labels is not None:  # new labels get a new, untrained head, as BERT initialises it
+        model.classifier.weight.data.normal_(0.0, model.config.initializer_range)
+        model.classifier.bias.data.zero_()
+    return model

@@ -121,7 +121,8 @@ assert ours["input_ids"] == theirs["input_ids"] and ours["token_type_ids"] == th
 bertlab.show_source(encoder.Embeddings.forward)
 
 # %%
-# NBVAL_IGNORE_OUTPUT (float32 rounding differs across CPUs; the assert checks the tolerance)
+# NBVAL_IGNORE_OUTPUT
+# float32 rounding differs across CPUs: the output is not compared, the assert checks the tolerance
 scratch = encoder.Encoder.from_hf(model)  # our module, with MiniLM's pretrained weights
 batch = tokenizer(["BERT reads both directions at once.", "Short one."], padding=True, return_tensors="pt")
 with torch.inference_mode():
@@ -166,7 +167,8 @@ bertlab.show_source(encoder.Encoder.forward)
 # Tolerance: 1e-5 absolute in float32.
 
 # %%
-# NBVAL_IGNORE_OUTPUT (float32 rounding differs across CPUs; the assert checks the tolerance)
+# NBVAL_IGNORE_OUTPUT
+# float32 rounding differs across CPUs: the output is not compared, the assert checks the tolerance
 sentences = ["The movie was not good at all.", "An absolute triumph of direction, acting and music!", "Meh."]
 batch = tokenizer(sentences, padding=True, return_tensors="pt")
 with torch.inference_mode():

@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
+from scipy.stats import binomtest
 
 import bertlab
 from bertlab import crosslingual as xl, longdoc
@@ -96,7 +96,7 @@ me5_tokenizer = bertlab.load_tokenizer("me5-small")
 pd.DataFrame({lang: {"train (used)": len(train[lang]), "held-out (used)": len(held[lang]),
                      "held-out positive share": round(float(np.mean(held[lang]["label"])), 2),
                      f"held-out longer than {MAX_LENGTH} tokens": round(float(np.mean(
-                         longdoc.token_lengths(held[lang]["text"], me5_tokenizer) > MAX_LENGTH)), 2),
+                         longdoc.token_lengths(me5_tokenizer, held[lang]["text"]) > MAX_LENGTH)), 2),
                      "example": held[lang][0]["text"][:60]} for lang in LANGS}).T
 
 # %% [markdown]
@@ -112,7 +112,7 @@ pd.DataFrame({lang: {"train (used)": len(train[lang]), "held-out (used)": len(he
 tokenizers = {"MiniLM (English)": bertlab.load_tokenizer("minilm-l6"), "multilingual-e5-small": me5_tokenizer}
 print({k: len(t) for k, t in tokenizers.items()})
 stats = pd.DataFrame([{"tokenizer": tk, "language": lang,
-                       **xl.tokenization_stats(held[lang]["text"][:200], tokenizer)}
+                       **xl.tokenization_stats(tokenizer, held[lang]["text"][:200])}
                       for tk, tokenizer in tokenizers.items() for lang in LANGS])
 print(stats.pivot(index="language", columns="tokenizer", values=["tokens_per_word", "unk_rate"])
       .loc[list(LANGS)].round(3).to_string())
@@ -263,7 +263,7 @@ for tk in ENCODERS:
     for lang in LANGS:
         x, y = features[tk, lang][2:]
         correct = int((english.predict(x) == y).sum())
-        low, high = stats.binomtest(correct, len(y)).proportion_ci(method="wilson")
+        low, high = binomtest(correct, len(y)).proportion_ci(method="wilson")
         rows.append({"encoder": tk, "language": lang, "accuracy": correct / len(y), "95% low": low,
                      "95% high": high, "majority share": max(np.mean(y), 1 - np.mean(y)),
                      "predicted positive": float(np.mean(english.predict(x))), "n": len(y)})

@@ -83,3 +83,41 @@ def test_multi_head_block_reproduces_every_pretrained_minilm_layer():
             ours, weights = mha(out.hidden_states[i], mask)
         assert torch.allclose(ours, captured[i], atol=1e-5), f"layer {i}"
         assert torch.allclose(weights, out.attentions[i], atol=1e-5), f"layer {i} weights"
+
+
+# --------------------------------------------------------------------------- figures
+@pytest.fixture
+def plt():
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_attention_heatmap_draws_queries_as_rows_and_keys_as_columns(plt):
+    tokens = ["[CLS]", "the", "film", "[SEP]"]
+    w = torch.softmax(torch.randn(4, 4, generator=torch.Generator().manual_seed(0)), -1)
+    ax = attention.attention_heatmap(w, tokens, title="layer 0")
+    assert (ax.images[0].get_array() == w.numpy()).all()
+    assert [t.get_text() for t in ax.get_xticklabels()] == tokens == [t.get_text() for t in ax.get_yticklabels()]
+    assert ax.get_title() == "layer 0" and ax.images[0].get_clim() == (0, pytest.approx(float(w.max())))
+    bare = attention.attention_heatmap(w.numpy(), [], labels=False)
+    assert not bare.get_xticks().size and not bare.get_yticks().size
+
+
+def test_attention_grid_has_one_heatmap_per_layer_and_head(plt):
+    attentions = [torch.softmax(torch.randn(2, 3, 5, 5), -1) for _ in range(2)]  # layers of [batch, heads, n, n]
+    fig = attention.attention_grid(attentions, example=1)
+    axes = fig.axes
+    assert len(axes) == 2 * 3
+    for i, ax in enumerate(axes):
+        layer, head = divmod(i, 3)
+        assert (ax.images[0].get_array() == attentions[layer][1, head].numpy()).all()
+    assert [ax.get_title() for ax in axes[:3]] == ["head 0", "head 1", "head 2"]
+
+
+def test_mask_panels_show_each_mask_under_its_title(plt):
+    masks = {"BERT": attention.bidirectional_mask(3), "GPT": attention.causal_mask(3)}
+    fig = attention.mask_panels(masks, ["a", "b", "c"])
+    assert [ax.get_title() for ax in fig.axes] == ["BERT", "GPT"]
+    assert (fig.axes[1].images[0].get_array() == masks["GPT"].numpy().astype(float)).all()

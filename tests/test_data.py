@@ -1,8 +1,10 @@
 """Datasets: counts after cleaning, fixed disjoint splits, named labels, clear errors."""
 
 import datasets
+import numpy as np
 import pytest
 
+import bertlab
 from bertlab import data
 from bertlab.data import DatasetError
 
@@ -20,7 +22,11 @@ EXPECTED_TOTALS = {
 
 @pytest.fixture(scope="module", params=sorted(EXPECTED_TOTALS))
 def named(request):
-    return request.param, data.load_dataset(request.param)
+    return request.param, bertlab.load_dataset(request.param)
+
+
+def test_the_documented_counts_cover_every_offline_dataset():
+    assert bertlab.dataset_names() == sorted(EXPECTED_TOTALS)
 
 
 def test_every_dataset_has_the_documented_count(named):
@@ -51,9 +57,35 @@ def test_split_sizes_are_70_10_20_and_stratified(named):
     assert max(share.values()) - min(share.values()) < 0.05
 
 
+def test_the_first_100_rows_of_every_split_hold_every_class(named):
+    # splits are shuffled once when made, so ds[split].select(range(n)) is a fair subset
+    name, ds = named
+    classes = ds["train"].features["label"].num_classes
+    for split, d in ds.items():
+        first = d.select(range(min(100, len(d))))["label"]
+        assert set(first) == set(range(classes)), f"{name}/{split}: {np.bincount(first).tolist()}"
+
+
 def test_splits_are_fixed_across_calls():
     a, b = data.load_dataset("polarity_de"), data.load_dataset("polarity_de")
-    assert a["test"]["text"] == b["test"]["text"]
+    for split in a:
+        assert a[split]["text"] == b[split]["text"] and a[split]["label"] == b[split]["label"]
+
+
+def test_stratified_split_is_disjoint_complete_seeded_and_shuffled():
+    labels = [0] * 600 + [1] * 400  # sorted by label, as many raw sources are
+    parts = data.stratified_split(labels)
+    every = np.concatenate(list(parts.values()))
+    assert sorted(every.tolist()) == list(range(1000))
+    assert [len(parts[s]) for s in ("train", "validation", "test")] == [700, 100, 200]
+    for ix in parts.values():
+        y = np.asarray(labels)[ix]
+        assert y.mean() == pytest.approx(0.4, abs=0.01)           # stratified
+        assert set(y[:20]) == {0, 1}                              # not in source (label) order
+    again = data.stratified_split(labels)
+    assert all((again[s] == parts[s]).all() for s in parts)
+    other = data.stratified_split(labels, seed=1)
+    assert not (other["test"] == parts["test"]).all()
 
 
 def test_sentiment_datasets_share_label_names():
@@ -88,7 +120,7 @@ def test_empty_dataset_is_a_clear_error():
 
 
 def test_label_out_of_range_is_a_clear_error():
-    with pytest.raises(DatasetError, match=r"Labels \[2\] are out of range"):
+    with pytest.raises(DatasetError, match=r"Label ids \[2\] are out of range"):
         data.make_dataset_dict(["x"] * 10, [0, 1] * 4 + [2, 2], ["negative", "positive"])
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import bertlab
-from bertlab import finetune, longdoc
+from bertlab import longdoc
 
 
 @pytest.fixture(scope="module")
@@ -18,31 +18,31 @@ SHORT = "a short text"
 
 
 def test_token_lengths_count_specials_and_do_not_truncate(tok):
-    lengths = longdoc.token_lengths([SHORT, LONG], tok)
+    lengths = longdoc.token_lengths(tok, [SHORT, LONG])
     assert lengths[0] == len(tok(SHORT)["input_ids"])
     assert lengths[1] > 512
 
 
 def test_head_tail_keeps_both_ends_and_leaves_short_texts_alone(tok):
     full = tok(LONG, add_special_tokens=False)["input_ids"]
-    short, long = longdoc.head_tail_ids([SHORT, LONG], tok, max_length=64, head=16)
+    short, long = longdoc.head_tail_ids(tok, [SHORT, LONG], max_length=64, head=16)
     assert short == tok(SHORT)["input_ids"]
     assert len(long) == 64
     assert long[0] == tok.cls_token_id and long[-1] == tok.sep_token_id
     assert long[1:17] == full[:16] and long[17:-1] == full[-46:]
-    head_only = longdoc.head_tail_ids([LONG], tok, max_length=64, head=62)[0]
+    head_only = longdoc.head_tail_ids(tok, [LONG], max_length=64, head=62)[0]
     assert head_only == tok(LONG, truncation=True, max_length=64)["input_ids"]
-    tail_only = longdoc.head_tail_ids([LONG], tok, max_length=64, head=0)[0]
+    tail_only = longdoc.head_tail_ids(tok, [LONG], max_length=64, head=0)[0]
     assert tail_only[1:-1] == full[-62:]
 
 
 def test_bad_arguments_are_clear_errors(tok):
     with pytest.raises(ValueError, match="head=70"):
-        longdoc.head_tail_ids([LONG], tok, max_length=64, head=70)
+        longdoc.head_tail_ids(tok, [LONG], max_length=64, head=70)
     with pytest.raises(ValueError, match="never advance"):
-        longdoc.window_ids([LONG], tok, max_length=64, overlap=62)
+        longdoc.window_ids(tok, [LONG], max_length=64, overlap=62)
     with pytest.raises(ValueError, match="no documents"):
-        longdoc.token_lengths([], tok)
+        longdoc.token_lengths(tok, [])
     with pytest.raises(ValueError, match="unknown pooling"):
         longdoc.pool(torch.zeros(2, 2), [0, 0], 1, "median")
     with pytest.raises(ValueError, match="no window"):
@@ -54,15 +54,18 @@ def test_bad_arguments_are_clear_errors(tok):
 @pytest.mark.parametrize("max_length,overlap", [(64, 16), (128, 0), (32, 20)])
 def test_windows_overlap_cover_the_text_and_match_n_windows(tok, max_length, overlap):
     texts = [SHORT, LONG, " ".join(LONG.split()[:40])]
-    windows, doc = longdoc.window_ids(texts, tok, max_length, overlap)
-    content = longdoc.token_lengths(texts, tok) - 2
+    windows, doc = longdoc.window_ids(tok, texts, max_length, overlap)
+    content = longdoc.token_lengths(tok, texts) - 2
     assert np.bincount(doc).tolist() == [longdoc.n_windows(int(c), max_length, overlap) for c in content]
+    assert all(x[0] == tok.cls_token_id and x[-1] == tok.sep_token_id for x in windows)
     full = tok(LONG, add_special_tokens=False)["input_ids"]
     w = [windows[i][1:-1] for i in np.flatnonzero(doc == 1)]
-    assert all(len(x) <= max_length - 2 for x in w)
+    assert all(len(x) == max_length - 2 for x in w[:-1]) and 0 < len(w[-1]) <= max_length - 2  # full windows
     for a, b in zip(w, w[1:]):
-        assert b[:overlap] == a[len(a) - overlap:] if overlap else True
-    # stitching the windows back (dropping each overlap) gives the whole text
+        assert b[:overlap] == a[len(a) - overlap:]  # each window starts with the last `overlap` of the one before
+    # exactly `overlap` tokens are shared between neighbours (none when overlap is 0)...
+    assert sum(len(x) for x in w) == len(full) + overlap * (len(w) - 1)
+    # ...and stitching the windows back (dropping each overlap) gives the whole text
     stitched = w[0] + [t for x in w[1:] for t in x[overlap:]]
     assert stitched == full
 
@@ -76,31 +79,30 @@ def test_pool_mean_and_max():
     assert torch.allclose(longdoc.pool(logits, doc, 2, "max_probs")[0], probs[:2].max(0).values)
 
 
-def test_as_dataset_feeds_predict_and_cost_counts_tokens(tok):
-    ids = longdoc.head_tail_ids([SHORT, LONG], tok, max_length=32, head=8)
-    ds = longdoc.as_dataset(ids)
-    assert ds["length"] == [len(ids[0]), 32]
-    model = bertlab.load_classifier("minilm-l6")
-    assert finetune.predict(model, ds, tok).shape == (2, 2)
-    cost = longdoc.compute_cost(ids, 2)
-    assert cost["windows_per_doc"] == 1 and cost["tokens_per_doc"] == (len(ids[0]) + 32) / 2
+def test_head_tail_ids_feed_predict_directly_and_cost_counts_tokens(tok):
+    ids = longdoc.head_tail_ids(tok, [SHORT, LONG], max_length=32, head=8)
+    torch.manual_seed(0)
+    model = bertlab.load_classifier("minilm-l6", labels=["negative", "positive"]).eval()
+    logits = bertlab.predict(model, tok, ids)
+    with torch.inference_mode():
+        reference = torch.cat([model(input_ids=torch.tensor([x])).logits for x in ids])
+    assert torch.allclose(logits, reference, atol=1e-5)
+    assert torch.allclose(logits[0], bertlab.predict(model, tok, [SHORT])[0], atol=1e-5)  # short: kept whole
+    n = len(ids[0])
+    assert longdoc.compute_cost(ids, 2) == {"windows_per_doc": 1.0, "tokens_per_doc": (n + 32) / 2,
+                                            "attention_per_doc": (n * n + 32 * 32) / 2}
+    windows, _ = longdoc.window_ids(tok, [SHORT, LONG], max_length=32, overlap=0)
+    assert longdoc.compute_cost(windows, 2)["windows_per_doc"] == len(windows) / 2
 
 
 def test_encoder_flops_dense_linear_attention_quadratic():
     f1, f2 = longdoc.encoder_flops(256), longdoc.encoder_flops(512)
     assert f2["dense"] == pytest.approx(2 * f1["dense"])
     assert f2["attention"] == pytest.approx(4 * f1["attention"])
-    # MiniLM: ≈ 2 × 11M FLOP per token in the dense layers (21.2M with hidden 384, FF 1536, 6 layers)
-    assert float(f1["dense"]) / 256 == pytest.approx(2 * 10.6e6, rel=0.01)
-
-
-def test_paired_bootstrap_difference_and_interval():
-    a = [True] * 80 + [False] * 20
-    b = [True] * 60 + [False] * 40
-    d = finetune.paired_bootstrap(a, b, n=500)
-    assert d["difference"] == pytest.approx(0.2)
-    assert d["low"] < 0.2 < d["high"] and d["low"] > 0
-    same = finetune.paired_bootstrap(a, a, n=200)
-    assert same == {"difference": 0.0, "low": 0.0, "high": 0.0}
-    with pytest.raises(ValueError, match="equally long"):
-        finetune.paired_bootstrap(a, b[:5])
+    # the dense layers do one multiply-add (2 FLOPs) per weight of the encoder's Linear layers per token
+    encoder = bertlab.load_encoder("minilm-l6")
+    weights = sum(m.weight.numel() for m in encoder.encoder.modules() if isinstance(m, torch.nn.Linear))
+    assert float(f1["dense"]) / 256 == pytest.approx(2 * weights, rel=1e-9)
+    # scores QKᵀ and the weighted sum of V: 2 × n² × hidden multiply-adds per layer
+    c = encoder.config
+    assert float(f1["attention"]) == pytest.approx(2 * 2 * 256 ** 2 * c.hidden_size * c.num_hidden_layers)
