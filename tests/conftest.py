@@ -16,7 +16,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn, never shown
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
+import bertlab  # noqa: E402
 from bertlab import store  # noqa: E402
 
 # The cache the notebooks use (``make test`` fills it first), read once, before any test
@@ -63,3 +65,16 @@ def cache_with_minilm(empty_cache):
     """An empty cache that holds only the real MiniLM-L6 asset (linked, not downloaded)."""
     link_real_assets(empty_cache, "minilm-l6")
     return empty_cache
+
+
+@pytest.fixture(scope="module")
+def tok():
+    """MiniLM's tokenizer, from the real cache."""
+    return bertlab.load_tokenizer("minilm-l6")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    """MiniLM with a fresh, seeded 2-class head (negative, positive), in eval mode."""
+    torch.manual_seed(0)
+    return bertlab.load_classifier("minilm-l6", labels=["negative", "positive"]).eval()

@@ -19,17 +19,6 @@ def test_swap_gendered_keeps_case_and_word_boundaries():
     assert bias.has_gendered_word("a son") and not bias.has_gendered_word("a film")
 
 
-@pytest.fixture(scope="module")
-def tok():
-    return bertlab.load_tokenizer("minilm-l6")
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    torch.manual_seed(0)
-    return bertlab.load_classifier("minilm-l6", labels=["negative", "positive"]).eval()
-
-
 WEIGHTS = {"she": 2.0, "her": 2.0, "he": -1.0, "his": -1.0, "him": -1.0, "great": 3.0}
 
 

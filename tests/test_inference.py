@@ -19,17 +19,6 @@ TEXTS = [  # lengths deliberately out of order, so sorting by length reorders th
 
 
 @pytest.fixture(scope="module")
-def tok():
-    return bertlab.load_tokenizer("minilm-l6")
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    torch.manual_seed(0)
-    return bertlab.load_classifier("minilm-l6", labels=["negative", "positive"]).eval()
-
-
-@pytest.fixture(scope="module")
 def encoder():
     return bertlab.load_encoder("minilm-l6")
 
