@@ -31,7 +31,7 @@
 # **Prerequisites:** Python and a little PyTorch. No earlier notebook.
 #
 # **Run time:** under a minute in the quick profile on a laptop CPU (the first `make lab`
-# downloads ~250 MB once); the same on a GPU in the full profile.
+# also downloads the offline assets listed below, once); the same on a GPU in the full profile.
 
 # %% [markdown]
 # ## The road map

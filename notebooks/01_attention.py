@@ -33,7 +33,7 @@
 #
 # **Prerequisites:** notebook 00; matrix multiplication and the softmax function.
 #
-# **Run time:** about 1 minute in the quick profile on a laptop CPU; the same on a GPU in the full
+# **Run time:** under a minute in the quick profile on a laptop CPU; the same on a GPU in the full
 # profile (which only times longer sequences).
 
 # %%
@@ -298,8 +298,10 @@ ax.set_xlabel("sequence length n"), ax.set_ylabel("seconds per attention call"),
 plt.show()
 
 # %% [markdown]
-# At short lengths fixed overheads dominate; at longer ones the time follows the n² line. Memory
-# grows the same way: 12 heads × 8192² floats would already be 3 GiB for a single layer.
+# Measured times are not a clean n² line, and they vary from machine to machine (this output is
+# not compared by CI): fixed overheads can dominate short lengths, and once the score matrices
+# outgrow the CPU caches the time can rise even faster than n² (a slope above 2). Memory grows
+# exactly as n²: 12 heads × 8192² floats would already be 3 GiB for a single layer.
 #
 # ## 6. Looking at a pretrained model's attention
 #
@@ -357,9 +359,10 @@ table
 #   gradient shrinks as d_k grows (measured above).
 # - Padding masks set the scores of pad keys to −∞; a padded batch then matches running each
 #   sentence alone (verified to 1e-5).
-# - Multi-head attention = split, attend per head, merge, project. Our 20-line module
+# - Multi-head attention = split, attend per head, merge, project. Our ~40-line module
 #   reproduces a pretrained MiniLM layer to 1e-5, and our function matches PyTorch's fused kernel.
-# - Attention costs O(n²) time and memory in sequence length (measured slope ≈ 2).
+# - Attention costs O(n²) time and memory in sequence length (time measured above; the exact
+#   log-log slope depends on the machine).
 #
 # ## Exercises
 # Each exercise has a checker in `notebooks/exercises.py` that tells you what is wrong.

@@ -34,7 +34,7 @@
 #
 # **Prerequisites:** notebooks 00 and 01.
 #
-# **Run time:** about 1 minute in the quick profile on a laptop CPU; the same in the full profile
+# **Run time:** under a minute in the quick profile on a laptop CPU; the same in the full profile
 # on a GPU.
 
 # %%
@@ -296,7 +296,7 @@ assert paraphrase > unrelated + 0.3, (paraphrase, unrelated)
 # - Input vectors = token + position + segment embeddings, LayerNorm. Each layer = attention and
 #   a GELU feed-forward block, each with a residual connection and post-LayerNorm.
 # - Our from-scratch encoder loads MiniLM's weights and matches `BertModel` at every layer
-#   (max error ≈ 1e-6).
+#   (max error around 1e-6, inside the 1e-5 tolerance).
 # - MiniLM spends over half its parameters on the embedding table; BERT-base spends most on its
 #   feed-forward blocks.
 # - BERT is not an LSTM. Its bidirectionality is attention without a causal mask: a later word

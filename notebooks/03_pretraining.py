@@ -35,10 +35,11 @@
 #
 # **Prerequisites:** notebooks 01-02 (attention, the encoder, WordPiece).
 #
-# **Run time:** about 4½ minutes in the quick profile on a 2-core laptop CPU (a 600-step live
-# pretraining run, ≈ 2 minutes; the 8,000-step run it is compared with ships with the repository
-# and is re-created in ≈ 40 minutes if missing); the full profile (a 3,000-step live run and a
-# 30,000-step model) takes about 15 minutes on one GPU.
+# **Run time:** about 9 minutes in the quick profile on a busy 2-core laptop CPU, less on an idle
+# one (most of it the 600-step live pretraining run, ≈ 8 minutes in the stored run; the 8,000-step
+# run it is compared with ships with the repository and takes well over half an hour to re-create
+# if missing); the full profile (a 3,000-step live run and a 30,000-step model) takes about
+# 15 minutes on one GPU.
 #
 # A common misconception first: **BERT has no recurrent part (no LSTM)**. It is a stack of
 # self-attention layers; it is "bidirectional" because its attention is *unmasked*, so every
@@ -106,7 +107,7 @@ for vocab in (len(tokenizer), 30522):
 # %% [markdown]
 # With hidden size 128, the 2-layer encoder itself has only ~0.4 M parameters, so a 30k vocabulary
 # would be nine tenths of the model. A 4k vocabulary splits rarer words into more pieces (see
-# "broadband" above), the price for an 8× smaller output layer.
+# "boosted" above), the price for an 8× smaller output layer.
 #
 # ## 2. Masking: 15%, then 80 / 10 / 10
 #
@@ -120,7 +121,7 @@ for vocab in (len(tokenizer), 30522):
 bertlab.show_source(pretraining.mask_tokens)
 
 # %% [markdown]
-# A statistical check on a large real batch (4,000 sentences, ~100k tokens), side by side with
+# A statistical check on a large real batch (4,000 sentences, ~120k tokens), side by side with
 # `transformers`' `DataCollatorForLanguageModeling`, which implements the same rule:
 
 # %%
@@ -160,10 +161,10 @@ for column in stats:
 print("both implement 15% × (80/10/10) within ±0.5 / ±1.5 points; no special token or padding is ever chosen")
 
 # %% [markdown]
-# (The "random" share is a hair under 10% and "unchanged" a hair over: a random draw sometimes
-# picks the original token.) Our `MLMCollator` masks afresh every time a batch is built
-# (*dynamic masking*, as RoBERTa does); the original BERT masked each sequence once when it
-# built its data (*static masking*).
+# (All shares are within about a point of 80 / 10 / 10; "unchanged" comes out a hair over 10%
+# in both columns, partly because a random draw sometimes picks the original token.) Our
+# `MLMCollator` masks afresh every time a batch is built (*dynamic masking*, as RoBERTa does);
+# the original BERT masked each sequence once when it built its data (*static masking*).
 #
 # ## 3. Next-sentence prediction pairs
 #
@@ -177,8 +178,8 @@ print("both implement 15% × (80/10/10) within ±0.5 / ±1.5 points; no special 
 bertlab.show_source(pretraining.PairBuilder.build)
 
 # %%
-examples = pretraining.make_nsp_pairs(articles, tokenizer, max_length=recipe["max_length"], seed=recipe["seed"])
-held_out = pretraining.make_nsp_pairs(held_out_articles, tokenizer, max_length=recipe["max_length"],
+examples = pretraining.make_nsp_pairs(tokenizer, articles, max_length=recipe["max_length"], seed=recipe["seed"])
+held_out = pretraining.make_nsp_pairs(tokenizer, held_out_articles, max_length=recipe["max_length"],
                                       seed=recipe["seed"] + 1)[:1000]
 labels = [e["next_sentence_label"] for e in examples]
 print(f"{len(examples):,} training pairs ({np.mean(labels):.1%} NotNext), {len(held_out):,} held-out pairs")
@@ -193,8 +194,8 @@ for example in examples[:2]:
 #
 # The model: `BertForPreTraining` with 2 layers, hidden size 128, 4 heads (~1 M parameters with
 # the embeddings), randomly initialised. The loss is MLM + NSP. `pretraining_losses` applies
-# the vocabulary projection only at the ~15% masked positions, which makes a step ≈ 2.7× faster
-# than `model(**batch)` on a CPU:
+# the vocabulary projection only at the ~15% masked positions, which makes a step cheaper
+# than `model(**batch)`, which projects every position:
 
 # %%
 bertlab.show_source(pretraining.pretraining_losses)
@@ -233,9 +234,9 @@ for ax, losses, name, floor in ((axes[0], live.mlm_loss, "MLM", np.log(len(token
 plt.show()
 
 # %% [markdown]
-# After two minutes MLM has learned something real but shallow: it beats always guessing the
-# most frequent masked token (`the`) by a factor of two, mostly by learning which words are
-# frequent (see the fill-mask lists in section 5). **NSP has not moved**: its loss sits at ln 2,
+# After 600 steps MLM has learned something real but shallow: it beats always guessing the
+# most frequent masked token (`the`) by more than a factor of two, mostly by learning which words
+# are frequent (see the fill-mask lists in section 5). **NSP has not moved**: its loss sits at ln 2,
 # i.e. a coin flip. That is not a bug (the same code drives NSP loss to zero on a small set of
 # pairs it can memorise); it is how NSP behaves in a small model. To tell a true continuation
 # from a random segment, the model must first know enough about words to notice that A and B
@@ -244,11 +245,14 @@ plt.show()
 #
 # ## 5. The long run: 8,000 steps
 #
-# The same recipe for 8,000 steps takes 25-40 minutes on 2 CPU cores: too long for a notebook.
+# The same recipe for 8,000 steps takes well over half an hour on 2 CPU cores (8,000 times the
+# seconds per step printed above): too long for a notebook.
 # `bertlab.load_model("tiny-bert-bbc", ...)` returns it from the cache; in the quick profile the
 # repository ships the result of `models.make_tiny_bert` in `data/checkpoints/` (4 MB), checked
 # against the recipe, and anything missing is re-created by training. The run recorded its held-out
-# evaluation every 500 steps (same 1,000 held-out pairs, same masks):
+# evaluation every 500 steps (the same 1,000 held-out pairs and masks at every point; the run drew
+# them from the validation articles before the splits were stored in shuffled order, so they are
+# not quite the pairs evaluated in the next cell, and its last point differs a little):
 
 # %%
 info = models.checkpoint_info("tiny-bert-bbc")
@@ -324,8 +328,8 @@ for probe in probes:
 # Knowledge learned for one objective (attention distillation, then sentence similarity) is not
 # stored in a form you can read back as words without a head trained for it. Our tiny BERT,
 # trained *for* MLM on this very news, is the model that fills these probes. The lesson is not that
-# MiniLM knows little: fine-tuned, it beats strong baselines on sentiment where the same
-# architecture from random initialisation stays at the majority class (notebooks 04 and 04b).
+# MiniLM knows little: fine-tuned, it scores above strong baselines on sentiment (notebook 04),
+# where the same architecture from random initialisation stays at the majority class (04b).
 # With internet, `pipeline("fill-mask", model="bert-base-uncased")` shows what a real MLM head
 # does with these probes.
 #

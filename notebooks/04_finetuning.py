@@ -32,7 +32,7 @@
 #
 # **Prerequisites:** notebooks 00-02.
 #
-# **Run time:** about 7 minutes in the quick profile on a 2-core laptop CPU (≈ 2½ of them
+# **Run time:** about 3 minutes in the quick profile on a 2-core laptop CPU (about one of them
 # fine-tuning); the full profile (all data, 3 epochs) takes about 10 minutes on one GPU.
 
 # %%
@@ -86,8 +86,8 @@ except RuntimeError as err:
 # `padding=True` pads to the longest sequence *in the call*, and each call here holds one
 # example, so nothing is padded: every example has its own length, and the default collate
 # function cannot stack ragged tensors into a batch. The common "fix", `padding="max_length"`,
-# runs, but pads every 20-token snippet to 512 tokens: about 95% of the compute is then spent on
-# padding (we measure it below and in `benchmarks/finetune_throughput.py`).
+# runs, but pads every snippet (median 26 tokens) to 512 tokens: about 95% of the compute is then
+# spent on padding (we measure it below and in `benchmarks/finetune_throughput.py`).
 #
 # **The proper fix:** tokenize the whole dataset *once* with `datasets.map` (no padding), and pad
 # each batch only to its own longest member with `DataCollatorWithPadding`. Grouping examples
@@ -98,7 +98,7 @@ bertlab.show_source(finetune.tokenize_dataset)
 bertlab.show_source(finetune.make_loader)
 
 # %%
-MAX_LENGTH = 64  # 99.9% of the snippets are shorter; notebook 05 is about long documents
+MAX_LENGTH = 64  # longer snippets are rare (99th percentile below); notebook 05 is about long documents
 encoded = finetune.tokenize_dataset(tokenizer, reviews, MAX_LENGTH)
 lengths = np.array(encoded["train"]["length"])
 print(f"snippet length in tokens: median {np.median(lengths):.0f}, 99th percentile "
@@ -152,7 +152,7 @@ results
 bertlab.show_source(finetune.train)
 
 # %% [markdown]
-# Quick profile: one pass over 4,000 training snippets (≈ 2.5 minutes on 2 CPU cores); full
+# Quick profile: one pass over 4,000 training snippets (about a minute on 2 CPU cores); full
 # profile: 3 epochs over all 8,925. The learning rate, 1e-4, is higher than BERT-base's usual
 # 2e-5-5e-5 because MiniLM is small; warm-up is 10% of the steps.
 
@@ -280,7 +280,8 @@ for review, prediction in zip(new_reviews, classifier(new_reviews)):
 #   everything to 512 "works" but wastes ~95% of the compute. Tokenize once, pad per batch, and
 #   group by length (padding share measured above).
 # - Baselines first: the majority class, TF-IDF + logistic regression and frozen embeddings
-#   set the bar; fine-tuned MiniLM beats all three after 3 minutes of CPU training.
+#   set the bar; fine-tuned MiniLM scores above all three after about a minute of CPU training
+#   (one run: notebook 04b shows how much the seed alone moves such a number).
 # - The training loop: AdamW with decoupled weight decay, warm-up + linear decay, clipping,
 #   validation each epoch, best weights kept.
 # - Report macro-F1 and the confusion matrix, and read the confident mistakes.

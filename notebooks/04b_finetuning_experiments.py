@@ -30,11 +30,11 @@
 #
 # **Prerequisites:** notebooks 03 (the small BERT) and 04 (the training loop).
 #
-# **Run time:** about 7½ minutes in the quick profile on a 2-core laptop CPU (9 fine-tuning runs
+# **Run time:** about 8 minutes in the quick profile on a 2-core laptop CPU (11 fine-tuning runs
 # on 1,000 snippets each); the full profile (all 8,925 training snippets, 3 epochs, 3 seeds for
 # every model) takes about 15 minutes on one GPU.
 #
-# Why a separate notebook: these experiments need nine fine-tuning runs, which would push
+# Why a separate notebook: these experiments need eleven fine-tuning runs, which would push
 # notebook 04 far past its time budget on a CPU.
 
 # %%
@@ -146,8 +146,8 @@ plt.show()
 # - A difference between two models smaller than about two standard deviations of either is
 #   not evidence of anything. With 3 seeds, a 95% confidence interval for the mean is wide:
 #   ± 4.3 × sd / √3 (Student's t with 2 degrees of freedom), i.e. ± 2.5 sd.
-# - The validation set is finite too: 1,275 snippets give accuracy a sampling standard error of
-#   about √(0.75 × 0.25 / 1275) ≈ 0.012, on top of the seed spread.
+# - The validation set is finite too: 1,276 snippets give accuracy a sampling standard error of
+#   about √(0.73 × 0.27 / 1276) ≈ 0.012, on top of the seed spread.
 # - Larger training sets (the full profile) shrink the seed spread; they do not remove it.
 #
 # ## 3. Does pretraining matter?
@@ -162,7 +162,7 @@ plt.show()
 # - **pretrained MiniLM** (the runs above): distilled from a large model pretrained on billions of
 #   words, then trained further on a billion sentence pairs.
 #
-# The small models train 5 epochs (they cost about 1/50 of MiniLM per step) at a higher
+# The small models train 5 epochs (a step costs them far less than a MiniLM step) at a higher
 # learning rate (1e-3), as small models need; every model sees the same labelled snippets.
 
 # %%
@@ -220,11 +220,13 @@ assert summary.loc["MiniLM (random init)", "mean"] <= majority + 0.07, "random i
 # What the table says:
 # - **Pretraining is most of the result.** The same 22.7 M-parameter architecture, randomly
 #   initialised, does not move from the majority class on 1,000 labelled snippets: it would have
-#   to learn English from them. Pretrained MiniLM reaches ~0.74 in the same 63 steps.
-# - **Our own pretraining is too small to matter much here.** The tiny BERT saw ~500,000 words of
+#   to learn English from them. Pretrained MiniLM reaches ~0.73 in the same 63 steps.
+# - **Our own pretraining is too small to help here.** The tiny BERT saw ~500,000 words of
 #   *news* for 8,000 steps; its vocabulary was learned on news too (compare how it splits the
-#   review above), and movie-review sentiment needs words news rarely uses. Compare its gain
-#   with the seed spread before you believe it in either direction. BERT-base was pretrained on
+#   review above), and movie-review sentiment needs words news rarely uses. Its gain came out
+#   negative (≈ −0.04, about twice the sd of the pretrained runs); with 3 seeds the 95% intervals
+#   (± 2.5 sd) of the two tiny models still overlap, so this is no proof that our pretraining
+#   hurts, but there is no sign that it helps. BERT-base was pretrained on
 #   3.3 billion words for 1 M steps of batch 256: roughly 10⁵ times our compute.
 # - **Randomly initialised small models are not hopeless**: with 5 epochs the tiny random model
 #   learns word-level cues, much like a bag-of-words classifier trained on 1,000 examples.
@@ -235,8 +237,9 @@ assert summary.loc["MiniLM (random init)", "mean"] <= majority + 0.07, "random i
 # - One run is not a result: the seed alone moved validation accuracy by several points here
 #   (sd ≈ 0.02 on 1,000 training snippets).
 #   Report mean ± sd over ≥ 3 seeds and do not rank models on differences inside that spread.
-# - Pretraining is what makes fine-tuning on 1,000 examples work: random initialisation stays
-#   near the majority class; pretraining at scale (MiniLM) is what pays, not pretraining as such.
+# - Pretraining is what makes fine-tuning on 1,000 examples work: MiniLM's architecture from
+#   random initialisation stays at the majority class; pretraining at scale (MiniLM) is what
+#   pays, not pretraining as such.
 #
 # ## Exercises
 # 1. Write `mean_sd(values)` returning the mean and the *sample* standard deviation (n − 1).

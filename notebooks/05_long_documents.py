@@ -31,9 +31,9 @@
 # **Prerequisites:** notebooks 01 (attention cost) and 04 (the fine-tuned classifier and
 # `bertlab.predict`).
 #
-# **Run time:** about 3 minutes in the quick profile on a 2-core laptop CPU (200 test reviews,
-# windows of 256 tokens); the full profile (all 300 test reviews, windows of 512 tokens) takes
-# under a minute on one GPU and about 9 minutes on a CPU.
+# **Run time:** about 1½ minutes in the quick profile on a 2-core CPU (200 test reviews,
+# windows of 256 tokens); the full profile (all 300 test reviews, windows of 512 tokens) took
+# under a minute on one GPU when measured earlier (an H200).
 
 # %%
 import matplotlib.pyplot as plt
@@ -115,7 +115,7 @@ plt.show()
 # %%
 reviews = bertlab.load_dataset("movie_reviews_long")
 news = bertlab.load_dataset("bbc_news")
-lengths = {name: longdoc.token_lengths([t for split in ds.values() for t in split["text"]], tokenizer)
+lengths = {name: longdoc.token_lengths(tokenizer, [t for split in ds.values() for t in split["text"]])
            for name, ds in {"movie_reviews_long": reviews, "bbc_news": news}.items()}
 print(pd.DataFrame([{"documents": len(x), "median tokens": int(np.median(x)),
                      "90th percentile": int(np.percentile(x, 90)), "longest": int(x.max()),
@@ -159,7 +159,7 @@ plt.show()
 BUDGET = bertlab.pick(quick=256, full=512)
 HEAD = BUDGET // 4            # 64 + 190 (quick), 128 + 382 (full)
 OVERLAP = BUDGET // 4
-# splits keep the source file's order (negatives first): shuffle before taking a subset
+# splits are stored shuffled, so the first 200 reviews hold both classes
 test = reviews["test"].select(range(bertlab.pick(quick=200, full=len(reviews["test"]))))
 texts, labels = list(test["text"]), np.array(test["label"])
 n_docs = len(texts)
@@ -175,9 +175,9 @@ bertlab.show_source(longdoc.window_ids)
 # extra once we have the windows:
 
 # %%
-windows, window_doc = longdoc.window_ids(texts, tokenizer, BUDGET, OVERLAP)
+windows, window_doc = longdoc.window_ids(tokenizer, texts, BUDGET, OVERLAP)
 first = np.searchsorted(window_doc, np.arange(n_docs))          # index of each document's first window
-assert [windows[i] for i in first] == longdoc.head_tail_ids(texts, tokenizer, BUDGET, head=BUDGET - 2)
+assert [windows[i] for i in first] == longdoc.head_tail_ids(tokenizer, texts, BUDGET, head=BUDGET - 2)
 print(f"{len(windows)} windows for {n_docs} documents: {len(windows) / n_docs:.2f} per document, "
       f"at most {np.bincount(window_doc).max()}")
 multi = np.flatnonzero(np.bincount(window_doc) >= 2)             # documents with 2+ windows
@@ -195,9 +195,9 @@ if len(multi):
 import time
 
 inputs = {
-    "head (128)": (longdoc.head_tail_ids(texts, tokenizer, 128, head=126), np.arange(n_docs)),
-    f"tail ({BUDGET})": (longdoc.head_tail_ids(texts, tokenizer, BUDGET, head=0), np.arange(n_docs)),
-    f"head + tail ({BUDGET})": (longdoc.head_tail_ids(texts, tokenizer, BUDGET, head=HEAD), np.arange(n_docs)),
+    "head (128)": (longdoc.head_tail_ids(tokenizer, texts, 128, head=126), np.arange(n_docs)),
+    f"tail ({BUDGET})": (longdoc.head_tail_ids(tokenizer, texts, BUDGET, head=0), np.arange(n_docs)),
+    f"head + tail ({BUDGET})": (longdoc.head_tail_ids(tokenizer, texts, BUDGET, head=HEAD), np.arange(n_docs)),
     f"windows ({BUDGET})": (windows, window_doc),
 }
 logits, seconds = {}, {}
@@ -282,10 +282,11 @@ print(f"checked: {best} beats head truncation (paired 95% CI above 0); head + ta
 # **What won here, and why.** In the run above (quick profile, windows of 256 tokens), reading
 # the whole review in windows and *averaging* the windows'
 # scores won, clearly ahead of head truncation (the paired interval excludes zero), at about
-# four times the compute. Keeping the end of the review (tail, or head + tail) recovered part of
-# the gap for the price of a single window: reviewers tend to open with plot summary and close
-# with their verdict. Max-pooling did worse than the mean; a plausible reason (we did not test it
-# separately) is that one enthusiastic paragraph about an actor in an otherwise negative review
+# four times the compute. Keeping the end of the review (tail, or head + tail) recovered most of
+# the gap for the price of a single window (≈ 0.82 for both, against head's ≈ 0.73; the
+# windows' lead over head + tail, ≈ +0.03, is within noise): reviewers tend to open with plot
+# summary and close with their verdict. Max-pooling scored lower than the mean (≈ 0.79 against
+# ≈ 0.85; we printed no interval for it); a plausible reason (we did not test it separately) is that one enthusiastic paragraph about an actor in an otherwise negative review
 # is enough to flip a max. Majority voting over windows (exercise 3) is a fourth option. With a
 # couple of hundred reviews, differences of one or two points are within noise: only the
 # paired intervals above separate real gaps from luck. (Mean of probabilities against mean of
@@ -293,18 +294,21 @@ print(f"checked: {best} beats head truncation (paired 95% CI above 0); head + ta
 # a bootstrap over so few disagreements cannot say more.)
 #
 # **A second measurement: the full profile.** With windows of 512 tokens and the full-profile
-# classifier (fine-tuned for 3 epochs on all 8,925 snippets of at most 64 tokens), one run on a
-# GPU gave, on all 300 test reviews: head 0.677, tail 0.747, head + tail 0.763, windows with
-# mean logits 0.750, max probabilities 0.743. Reading the end still pays (head + tail − head:
-# +0.087, paired 95% CI +0.043 to +0.130), but every strategy is lower than here, and head + tail
-# edges out the windows (+0.013, CI −0.027 to +0.053: a tie). The classifier that trained longer on short snippets copes worse with inputs eight
-# times longer than anything it saw: fine-tune on inputs shaped like the ones you will predict
+# classifier (fine-tuned for 3 epochs on all 8,925 snippets of at most 64 tokens), one run
+# measured earlier on an H200 GPU (not reproduced by this notebook's quick run) gave, on all 300
+# test reviews: head 0.677, tail 0.747, head + tail 0.763, windows with
+# mean logits 0.750, max probabilities 0.743. Reading the end still paid (head + tail − head:
+# +0.087, paired 95% CI +0.043 to +0.130), but every strategy scored lower than here (a larger
+# test set, longer windows and another classifier, so not a like-for-like comparison), and
+# head + tail and the windows tied (+0.013, CI −0.027 to +0.053). A plausible reading (not tested
+# here): the classifier that trained longer on short snippets copes worse with inputs eight
+# times longer than anything it saw. Fine-tune on inputs shaped like the ones you will predict
 # on (windows of long reviews, for instance), or keep windows close to the training length.
 #
 # **Why it may differ elsewhere.** The ranking depends on where the evidence sits. For news
-# topics the first paragraph says it all, so head truncation is as good as anything and far
-# cheaper. For documents whose label depends on one passage (a clause in a contract, a single
-# symptom in a clinical note), max-pooling or attention over windows beats the mean. And our
+# topics the first paragraph says it all, so head truncation is likely as good as anything and
+# far cheaper. For documents whose label depends on one passage (a clause in a contract, a single
+# symptom in a clinical note), max-pooling or attention over windows can beat the mean. And our
 # classifier was fine-tuned on *snippets*: a model fine-tuned on windows of long documents, or
 # with a small trained pooling layer on top of window embeddings, can do better than
 # parameter-free pooling. Always compare on your own data, on the same split, with the cost.
@@ -343,11 +347,12 @@ print("pool() equals the per-document loop for all three methods (atol 1e-6)")
 # - The 512 limit is the size of BERT's learned position table; past it, the model cannot run.
 #   Attention cost grows as n², which is what long-context encoders attack.
 # - Most full movie reviews (and a third of BBC articles) exceed 512 tokens.
-# - On the same reviews and the same classifier (quick profile): head truncation < head + tail
-#   ≈ tail < mean-pooled overlapping windows, which costs about four windows per document.
-#   Max-pooling was worse than mean-pooling. In the full profile (512-token windows, a classifier
-#   trained longer on short snippets) head + tail tied with the windows: the ranking depends on
-#   the model and the data, which is why you measure it.
+# - On the same reviews and the same classifier (quick profile): mean-pooled overlapping windows
+#   (4.7 windows per document) beat head truncation beyond noise; head + tail and tail came close
+#   to the windows (head + tail within noise of them). Max-pooling scored lower than
+#   mean-pooling. In the full profile (512-token windows, a classifier trained longer on short
+#   snippets; measured earlier on an H200) head + tail tied with the windows: the ranking depends
+#   on the model and the data, which is why you measure it.
 # - Compare systems on the same examples with a paired interval, and report the compute next to
 #   the accuracy.
 #
@@ -379,7 +384,7 @@ def n_windows(n_content, max_length, overlap):
 
 
 assert check_n_windows(n_windows)
-content = longdoc.token_lengths(texts, tokenizer) - 2  # [CLS] and [SEP] are not content
+content = longdoc.token_lengths(tokenizer, texts) - 2  # [CLS] and [SEP] are not content
 assert sum(n_windows(c, BUDGET, OVERLAP) for c in content) == len(windows)
 print("and it predicts the number of windows the tokenizer made:", len(windows))
 

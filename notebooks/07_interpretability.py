@@ -36,8 +36,9 @@
 # **Prerequisites:** notebooks 01 (attention) and 04 (the fine-tuned classifier); gradients in
 # PyTorch (`torch.autograd.grad`).
 #
-# **Run time:** about 2½ minutes in the quick profile on a 2-core laptop CPU (deletion curves on
-# 50 test reviews); the full profile (500 reviews, 64 IG steps) takes about 2 minutes on one GPU.
+# **Run time:** about a minute in the quick profile on a 2-core CPU (deletion curves on
+# 50 test reviews; longer if notebook 04's classifier must be re-created first); the full profile
+# (500 reviews, 64 IG steps) took about 2 minutes on one GPU when measured earlier (an H200).
 
 # %%
 import matplotlib.pyplot as plt
@@ -363,9 +364,11 @@ for method in aopc_table.index.drop("random"):
 # **What the measurement says.** Integrated gradients is clearly the most faithful ranking:
 # deleting its top 10% of tokens removes much more of the prediction than deleting any other
 # method's top 10% (with the home advantage noted above). The attention rankings do better than
-# random deletion only by a small margin; the verdicts above say whether that margin is
-# distinguishable from zero on these reviews. Gradient × input, the one-pass shortcut, is no
-# better than random: its signed, single-point scores are too noisy to rank tokens.
+# random deletion only by a small margin: for the last layer's `[CLS]` row the paired interval
+# stays above zero (≈ +0.07 ± 0.04), for rollout it does not (≈ +0.04 ± 0.05). Gradient × input,
+# the one-pass shortcut, is *worse* than random here (≈ −0.06 ± 0.05, beating random on only
+# ≈ 40% of the reviews; the verdict above only tests "better"): its signed, single-point scores
+# are too noisy to rank tokens.
 #
 # So, *is attention explanation?* Here, measured: attention carries at most a little signal
 # about which tokens matter, and it is a much weaker guide to what the decision depends on than
@@ -456,7 +459,9 @@ print({k: round(v, 4) if isinstance(v, float) else v for k, v in shift.items()})
 # words carry the sentiment, swapping gender moves the score far less and rarely flips a
 # prediction. The "female − male" entry is the directional effect: the mean P(positive) of the
 # female-worded version minus the male-worded one. A systematic shift would show there even
-# when single predictions rarely flip. Small average shifts
+# when single predictions rarely flip. Here it is ≈ +0.011, close to the mean |shift| (≈ 0.013):
+# the female-worded versions tend to score slightly higher. No interval is printed, so treat
+# that as a lead to test, not a finding. Small average shifts
 # can still matter: a deployed system scores millions of texts, and a systematic shift for one
 # group is unfair even when single predictions rarely change. A probe like this is a
 # smoke test, not a certificate: it only finds the biases you thought to test.
@@ -469,8 +474,8 @@ print({k: round(v, 4) if isinstance(v, float) else v for k, v in shift.items()})
 #   captum's (atol 1e-4) and satisfies completeness, with the gap shrinking as steps grow.
 # - Deletion curves turn "which explanation is right?" into a measurement. Here integrated
 #   gradients is by far the most faithful; attention is at best a little better than random
-#   deletion, and gradient × input no better. That is the measured answer to "is attention
-#   explanation?": a weak one, at best.
+#   deletion, and gradient × input is worse than random. That is the measured answer to "is
+#   attention explanation?": a weak one, at best.
 # - A bias probe needs a control: changing *any* person word moves this classifier's score, so a
 #   group's gap only counts where it clearly exceeds the control's. On real reviews, swapping
 #   gendered words rarely moves the score much.

@@ -32,10 +32,10 @@
 # **Prerequisites:** notebook 04 (the fine-tuned classifier, `finetune.train`), notebook 02
 # (the encoder's layers).
 #
-# **Run time:** about 3½ minutes in the quick profile on a 2-core laptop CPU (1,000 test
+# **Run time:** about 1½ minutes in the quick profile on a 2-core CPU (1,000 test
 # reviews; the student trains on 2,000 reviews, twice: with and without the teacher); the full
-# profile (the whole test set, full training split, 3 epochs, more timing repeats) takes a few
-# minutes on one GPU.
+# profile (the whole test set, full training split, 3 epochs, more timing repeats) took a few
+# minutes on one GPU when measured earlier (an H200).
 
 # %%
 import importlib.util
@@ -110,7 +110,7 @@ del fresh
 #   shrinks less than 4×. It runs on the CPU only.
 # - **bf16 / fp16**: all weights and activations in 16 bits. On GPUs with tensor cores this is
 #   the default way to serve. On CPUs, bf16 is only fast where the hardware has bf16 units
-#   (AVX-512 BF16, AMX); elsewhere it is emulated, and slower (measured in a moment).
+#   (AVX-512 BF16, AMX); elsewhere it is emulated, and slower (the next cells check this CPU).
 # - **distilled student**: a 2-layer copy of the 6-layer teacher, initialised from evenly spaced
 #   teacher layers (here the first and the last; DistilBERT initialised its student from every
 #   second teacher layer), trained on the teacher's **soft labels** (Hinton et
@@ -122,7 +122,8 @@ bertlab.show_source(efficiency.quantize_int8)
 bertlab.show_source(efficiency.distillation_loss)
 
 # %% [markdown]
-# Does this CPU have bf16 units? If not, here is what emulated bf16 costs, at batch size 1:
+# Does this CPU have bf16 units? Either way, here is what bf16 costs against fp32 at batch size 1
+# (natively if it has them, emulated if not):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -317,7 +318,8 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Full-profile runs on an H200 machine (`BERTLAB_PROFILE=full`, all 2,551 test reviews, the
+# Full-profile runs on an H200 machine, measured earlier and not by this run
+# (`BERTLAB_PROFILE=full`, all 2,551 test reviews, the
 # 3-epoch classifier; its Xeon CPU has AMX bf16/int8 units) gave, for comparison: accuracy
 # 0.839 for fp32, 0.838 for bf16 and 0.839 for fp16 on the GPU. On the GPU, batch 1 took about
 # 2.8 ms in every precision, and scoring the test set about 0.09 ms per review in every
@@ -325,26 +327,33 @@ plt.show()
 # set the time. On that CPU, bf16 scored the test set about 2× faster than fp32. The 2-layer
 # students reached 0.804 (distilled) and 0.801 (labels only).
 #
-# **Reading the table.** The committed run is the quick profile on a 2-core laptop-class CPU
-# (AVX2, no bf16 or VNNI units); your numbers will differ, the lessons mostly will not.
-# - **Batching** cuts the cost per review by more than half here: length-sorted batches keep
-#   padding low, and one large matrix multiplication uses the cores better than many small
-#   ones. On a GPU the gap is far larger, since a batch-1 call leaves most of the chip idle.
+# **Reading the table.** The committed run is the quick profile on a 2-core CPU that has native
+# bf16 support (printed above); your numbers will differ, the lessons mostly will not.
+# - **Batching** cuts the cost per review by roughly a third to a half for the PyTorch variants
+#   here (fp32: ≈ 6.2 ms at batch 1, ≈ 3.6 ms per review batched), less for onnxruntime:
+#   length-sorted batches keep padding low, and one large matrix multiplication uses the cores
+#   better than many small ones. On a GPU the gap is far larger, since a batch-1 call leaves
+#   most of the chip idle.
 # - **Dynamic int8** makes the file 1.6× smaller (the 30,522 × 384 embedding table stays fp32)
-#   and costs under a point of accuracy, though about 6% of single predictions change. The
-#   speed-up is modest on this CPU; CPUs with int8 dot-product
-#   instructions (VNNI, AMX) gain more.
-# - **bf16** on a CPU without bf16 units is emulated: 2-3× *slower* (measured above), which is
-#   why `low_precision_dtypes` leaves it out here. On GPUs, bf16/fp16 rows appear in the table.
+#   and costs under a point of accuracy, though about 4% of single predictions change. On this
+#   CPU it is also ≈ 3× faster than fp32, at batch 1 and batched; how much int8 gains depends on
+#   the CPU's int8 dot-product instructions (VNNI, AMX), so expect less on CPUs without them.
+# - **bf16** runs natively on this CPU, so `low_precision_dtypes` includes it: ≈ 2-3× faster
+#   than fp32, half the size, the same accuracy (≈ 99.8% of predictions unchanged). On a CPU
+#   without bf16 units it is emulated and slower, and `low_precision_dtypes` leaves it out; on
+#   GPUs, bf16/fp16 rows appear in the table.
 # - **onnxruntime** gives the same predictions, and is about 2× faster at batch 1 (fused
 #   kernels, no Python between layers); batched, where the large matrix multiplications
-#   dominate, it is no faster.
+#   dominate, its lead is smaller (≈ 1.6×).
 # - The **2-layer student** is about 3× faster but only 1.5× smaller. The embedding table
-#   (11.7M of the 22.7M parameters) is the same in both. It pays about 8 points of accuracy.
-#   In this small run (2,000 reviews, one epoch) the teacher's soft labels did *not* beat plain
-#   labels (the gain printed above is within noise). Distillation usually pays off with a
-#   larger transfer set: the teacher can label *unlabelled* text that the label-only student
-#   cannot use, and longer training. The full profile trains on the whole split for 3 epochs.
+#   (11.7M of the 22.7M parameters) is the same in both. It pays about 6 points of accuracy
+#   (distilled; ≈ 7 for labels only), and here int8 is about as fast with far less loss.
+#   In this small run (2,000 reviews, one epoch) the teacher's soft labels added ≈ +0.016 over
+#   plain labels; no interval is printed, so that is not yet evidence of a gain (compare them
+#   with a paired interval, as in notebook 05, before you trust it). Distillation usually pays
+#   off with a larger transfer set: the teacher can label *unlabelled* text that the label-only
+#   student cannot use, and longer training. The full profile trains on the whole split for 3
+#   epochs.
 
 # %% [markdown]
 # ## 5. Scaling out: more than one GPU
@@ -419,16 +428,17 @@ if session is not None:
 
 # %% [markdown]
 # Both processes computed different losses on different reviews, yet ended with bit-identical
-# weights: the all-reduce made every step the same on both. On one CPU this is slower than
-# one process (two processes share two cores and must communicate). The speed-up comes when
-# each process has its own GPU.
+# weights: the all-reduce made every step the same on both. On one CPU this is not expected to
+# beat one process (two processes share two cores and must communicate; we did not time it).
+# The speed-up comes when each process has its own GPU.
 #
 # ## Summary
 # - Time with warm-up and the median of repeats; synchronise on GPUs; report batch 1 and
 #   batched separately. They answer different questions (latency vs throughput).
 # - Dynamic int8 quantization is nearly free in accuracy and shrinks the linear layers 4×. The
-#   embedding table stays fp32.
-# - bf16/fp16 pay off on hardware built for them (GPUs, CPUs with bf16 units), not elsewhere.
+#   embedding table stays fp32. On this run's CPU it was also ≈ 3× faster.
+# - bf16/fp16 pay off on hardware built for them (GPUs, CPUs with bf16 units, like this run's),
+#   not elsewhere.
 # - A 2-layer student is ~3× faster, but the shared embedding table keeps it 2/3 of the size,
 #   and it loses accuracy. Soft labels are not magic: measure them against a label-only control.
 # - ONNX export with the `torch.export`-based exporter gives a model that onnxruntime runs
