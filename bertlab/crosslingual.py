@@ -22,7 +22,7 @@ def count_words(text: str) -> int:
     return len(_CJK.sub(" ", text).split()) + cjk
 
 
-def tokenization_stats(texts: Sequence[str], tokenizer) -> dict[str, float]:
+def tokenization_stats(tokenizer, texts: Sequence[str]) -> dict[str, float]:
     """Tokens per word, tokens per character and share of unknown tokens, over ``texts``."""
     texts = list(texts)
     if not texts:

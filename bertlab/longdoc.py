@@ -17,14 +17,14 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return texts
 
 
-def token_lengths(texts: Sequence[str], tokenizer) -> np.ndarray:
+def token_lengths(tokenizer, texts: Sequence[str]) -> np.ndarray:
     """Return each text's length in tokens, ``[CLS]`` and ``[SEP]`` included, without truncation."""
     enc = tokenizer(_check_texts(texts), add_special_tokens=True, truncation=False,
                     return_attention_mask=False, return_token_type_ids=False, verbose=False)
     return np.array([len(ids) for ids in enc["input_ids"]])
 
 
-def head_tail_ids(texts: Sequence[str], tokenizer, max_length: int = 512, head: int = 128) -> list[list[int]]:
+def head_tail_ids(tokenizer, texts: Sequence[str], max_length: int = 512, head: int = 128) -> list[list[int]]:
     """Return one input per text: its first ``head`` and last ``max_length - 2 - head`` tokens."""
     budget = max_length - 2  # [CLS] … [SEP] (<s> … </s> for sentencepiece models)
     if tokenizer.cls_token_id is None or tokenizer.sep_token_id is None:
@@ -42,7 +42,7 @@ def head_tail_ids(texts: Sequence[str], tokenizer, max_length: int = 512, head: 
     return out
 
 
-def window_ids(texts: Sequence[str], tokenizer, max_length: int = 512,
+def window_ids(tokenizer, texts: Sequence[str], max_length: int = 512,
                overlap: int = 128) -> tuple[list[list[int]], np.ndarray]:
     """Cut texts into ``max_length`` windows sharing ``overlap`` tokens; return ids and each window's text."""
     budget = max_length - 2

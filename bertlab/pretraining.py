@@ -146,7 +146,7 @@ def truncate_pair(a: list[int], b: list[int], budget: int) -> tuple[list[int], l
     return a, b
 
 
-def make_nsp_pairs(texts: Sequence[str], tokenizer, max_length: int = 64, seed: int = 0) -> list[dict]:
+def make_nsp_pairs(tokenizer, texts: Sequence[str], max_length: int = 64, seed: int = 0) -> list[dict]:
     """Return shuffled NSP examples (about half IsNext=0, half NotNext=1) from documents."""
     return PairBuilder(tokenizer, max_length, seed).add(texts).build()
 
@@ -304,8 +304,8 @@ def pretrain_tiny_bert(recipe: dict, progress: bool = True, eval_every: int = 50
     docs = load_corpus("bbc_news", "train")
     if tokenizer is None:
         tokenizer = train_wordpiece(docs, vocab_size=recipe["vocab_size"])
-    examples = make_nsp_pairs(docs, tokenizer, max_length=recipe["max_length"], seed=recipe["seed"])
-    held_out = make_nsp_pairs(load_corpus("bbc_news", "validation"), tokenizer,
+    examples = make_nsp_pairs(tokenizer, docs, max_length=recipe["max_length"], seed=recipe["seed"])
+    held_out = make_nsp_pairs(tokenizer, load_corpus("bbc_news", "validation"),
                               max_length=recipe["max_length"], seed=recipe["seed"] + 1)[:1000]
     model = BertForPreTraining(tiny_bert_config(len(tokenizer), recipe["max_length"]))
     history = pretrain(model, examples, MLMCollator(tokenizer, seed=recipe["seed"]),
