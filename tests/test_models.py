@@ -270,3 +270,14 @@ def test_me5_puts_translations_closer_than_unrelated_sentences(multilingual):
     for i in range(len(PAIRS)):
         others = torch.cat([sim[i, :i], sim[i, i + 1:]])
         assert sim[i, i] > others.max(), f"pair {i}: {sim[i].tolist()}"
+
+
+def test_the_trained_sentiment_classifier_scores_at_least_0_78_on_raw_test_texts():
+    """The issue's bar: notebook 04's classifier, loaded by name, through predict on raw texts."""
+    model = bertlab.load_classifier("minilm-rotten-tomatoes")   # from the cache, or re-created (≈ 2 min)
+    tokenizer = bertlab.load_tokenizer("minilm-rotten-tomatoes")
+    test = bertlab.load_dataset("rotten_tomatoes")["test"]
+    logits = bertlab.predict(model, tokenizer, test["text"], max_length=64)
+    assert logits.shape == (len(test), 2)
+    accuracy = float((logits.argmax(-1).numpy() == np.array(test["label"])).mean())
+    assert accuracy >= 0.78, f"test accuracy {accuracy:.3f}"
