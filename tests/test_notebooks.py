@@ -92,3 +92,20 @@ def test_shown_sources_match_the_current_code(path):
                 obj = getattr(obj, attr)
             assert inspect.getsource(obj).rstrip() in printed, (
                 f"{path.name}: the output of show_source({dotted}) is out of date; re-execute the notebook")
+
+
+NBVAL_MARKERS = {"# NBVAL_IGNORE_OUTPUT", "# NBVAL_CHECK_OUTPUT", "# NBVAL_SKIP", "# NBVAL_RAISES_EXCEPTION"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_markers_are_exactly_what_nbval_honours(path):
+    """nbval honours a marker only when the comment is exactly the marker: anything after it (an
+    explanation in brackets, say) silently turns the cell back into a compared one."""
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            if "NBVAL" in line.upper():
+                assert line.strip() in NBVAL_MARKERS, (
+                    f"{path.name} cell {i}: {line.strip()!r} is not a marker nbval honours; write exactly "
+                    "one of " + ", ".join(sorted(NBVAL_MARKERS)) + " and put the reason on the next line")
