@@ -42,7 +42,7 @@ class ModelNotFoundError(OSError):
 def recipe(name: str, profile: str | None = None) -> dict:
     """The settings a trained model ``name`` is made with, in ``profile`` (default: the current one)."""
     quick = (profile or current_profile()) == "quick"
-    if name == "tiny-bert-bbc":  # quick: ≈ 25-40 minutes on 2 CPU cores, so it ships in data/checkpoints
+    if name == "tiny-bert-bbc":  # quick: ≈ 45 minutes on 2 CPU cores, so it ships in data/checkpoints
         return {"corpus": "bbc_news/train", "vocab_size": 4000, "max_length": 64, "batch_size": 32,
                 "lr": 1e-3, "warmup": 0.05, "seed": 0, "steps": 8000 if quick else 30_000}
     if name == "minilm-rotten-tomatoes":  # quick: one pass over the first 4,000 training snippets
@@ -55,7 +55,7 @@ def recipe(name: str, profile: str | None = None) -> dict:
 def make_tiny_bert(folder: Path) -> dict:
     """Pretrain notebook 03's small BERT into ``folder``; return the facts to record."""
     rec = recipe("tiny-bert-bbc")
-    log.warning("Pretraining tiny-bert-bbc from scratch: %d steps (0.2-0.3 s each on a 2-core CPU).", rec["steps"])
+    log.warning("Pretraining tiny-bert-bbc from scratch: %d steps (≈ 0.35 s each on a 2-core CPU).", rec["steps"])
     model, tokenizer, history = pretraining.pretrain_tiny_bert(rec)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -75,7 +75,7 @@ print(f"classifier: {model.config.num_hidden_layers} layers × {model.config.num
 # %%
 reviews = load_dataset("rotten_tomatoes")
 texts = reviews["test"]["text"]
-test = finetune.tokenize_dataset(tokenizer, reviews, MAX_LENGTH)["test"]
+test = finetune.tokenize_dataset(tokenizer, reviews["test"], MAX_LENGTH)
 logits = bertlab.predict(model, tokenizer, test)
 probs, preds = logits.softmax(-1), logits.argmax(-1)
 labels = torch.tensor(test["label"])
