@@ -8,6 +8,8 @@ from __future__ import annotations
 import bz2
 import csv
 import html
+import reprlib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +30,31 @@ VALIDATION_FRACTION = 0.1
 
 class DatasetError(ValueError):
     """A dataset name is unknown or a dataset came out empty or malformed."""
+
+
+# --------------------------------------------------------------------------- input checks
+def short_repr(value: object) -> str:
+    """Name a value for an error message: ``None``, ``the int 3``, ``the str 'go…'`` or ``a BertModel object``."""
+    if value is None:
+        return "None"
+    if type(value).__module__ != "builtins":
+        return f"a {type(value).__name__} object"
+    return f"the {type(value).__name__} {reprlib.repr(value)}"
+
+
+def check_texts(texts: object, what: str = "texts",
+                fix: str = "pass a list of str, with missing texts dropped or filled in first") -> list[str]:
+    """Return ``texts`` as a list of str, or raise a one-sentence TypeError naming the bad value and ``fix``."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{what} must be a list of strings, got the single string {reprlib.repr(texts)}: "
+                        f"wrap it in a list, [{reprlib.repr(texts)}].")
+    if isinstance(texts, Mapping) or not isinstance(texts, Iterable):
+        raise TypeError(f"{what} must be a list of strings, got {short_repr(texts)}: {fix}.")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"entry {i} of {what} is {short_repr(text)}, not a string: {fix}.")
+    return texts
 
 
 # --------------------------------------------------------------------------- cleaning

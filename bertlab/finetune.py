@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
+import datasets
 import numpy as np
 import pandas as pd
 import torch
@@ -24,16 +25,45 @@ from transformers import (DataCollatorWithPadding, Trainer, TrainingArguments,
 from transformers.trainer_callback import PrinterCallback
 
 from .config import get_device, seed_everything
+from .data import check_texts, short_repr
 from .inference import predict
 
 
 # --------------------------------------------------------------------------- data
+def check_text_column(ds) -> None:
+    """Raise a one-sentence error unless ``ds`` is a Dataset/DatasetDict whose ``text`` column holds only strings."""
+    if not isinstance(ds, (datasets.Dataset, datasets.DatasetDict)):
+        raise TypeError(f"tokenize_dataset() needs a datasets.Dataset or DatasetDict, got {short_repr(ds)}: "
+                        "wrap texts with datasets.Dataset.from_dict({'text': texts, 'label': labels}).")
+    splits = ds.items() if isinstance(ds, datasets.DatasetDict) else [(None, ds)]
+    for name, split in splits:
+        if "text" not in split.column_names:
+            raise ValueError(f"tokenize_dataset() needs a 'text' column, but the data has {split.column_names}: "
+                             "rename yours with ds.rename_column('your_column', 'text').")
+        check_texts(split["text"], "the 'text' column" + (f" of split {name!r}" if name else ""),
+                    "fill in or drop the missing texts first, e.g. ds.filter(lambda row: row['text'] is not None)")
+
+
+def check_tokenized(tokenized, length_grouped: bool = True) -> None:
+    """Raise a one-sentence error unless ``tokenized`` is a non-empty Dataset as tokenize_dataset() makes it."""
+    if not isinstance(tokenized, datasets.Dataset):
+        raise TypeError(f"the training data must be a tokenized datasets.Dataset, got {short_repr(tokenized)}: "
+                        "make one with finetune.tokenize_dataset(tokenizer, ds).")
+    columns = tokenized.column_names
+    if len(tokenized) == 0:
+        raise ValueError(f"the training data is an empty dataset (columns: {columns}): pass a split with rows.")
+    if "text" not in columns and "input_ids" not in columns:
+        raise ValueError(f"the training data has no 'text' column (columns: {columns}): rename yours with "
+                         "ds.rename_column('your_column', 'text') and tokenize it with finetune.tokenize_dataset().")
+    needed = ["input_ids", "length"] if length_grouped else ["input_ids"]
+    if any(c not in columns for c in needed):
+        raise ValueError(f"the training data is not tokenized (it needs {needed}, it has {columns}): "
+                         "tokenize it first with finetune.tokenize_dataset(tokenizer, ds).")
+
+
 def tokenize_dataset(tokenizer, ds, max_length: int = 128):
     """Tokenize a ``Dataset``/``DatasetDict`` once, unpadded; keep ``label``, add ``length`` for batching."""
-    columns = ds.column_names if isinstance(ds.column_names, list) else next(iter(ds.column_names.values()))
-    if "text" not in columns:
-        raise ValueError(f"tokenize_dataset() needs a 'text' column; the data has {columns}. "
-                         "Rename yours with ds.rename_column('your_column', 'text').")
+    check_text_column(ds)
 
     def encode(batch):
         enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
@@ -78,6 +108,7 @@ class LengthGroupedSampler(Sampler[list[int]]):
 def make_loader(tokenizer, tokenized, batch_size: int = 32, shuffle: bool = True, seed: int = 0,
                 length_grouped: bool = True, extra_columns: Sequence[str] = ()) -> DataLoader:
     """Return a dynamically padded (by default length-grouped) DataLoader; ``extra_columns`` ride along."""
+    check_tokenized(tokenized, length_grouped)
     missing = [c for c in extra_columns if c not in tokenized.column_names]
     if missing:
         raise ValueError(f"extra_columns {missing} are not in the dataset (it has {tokenized.column_names}).")
@@ -103,15 +134,30 @@ def padding_share(loader: DataLoader) -> float:
     return 1 - real / padded
 
 
-def check_labels(tokenized, num_labels: int) -> None:
-    """Raise a clear error if the dataset is empty or a label is outside ``0..num_labels-1``."""
+def check_labels(tokenized, num_labels: int, what: str = "the dataset") -> None:
+    """Raise a one-sentence error unless ``tokenized`` has inputs and integer labels in ``0..num_labels-1``."""
+    if not isinstance(tokenized, datasets.Dataset):
+        raise TypeError(f"{what} must be a datasets.Dataset, got {short_repr(tokenized)}: "
+                        "make one with finetune.tokenize_dataset(tokenizer, ds).")
+    columns = tokenized.column_names
     if len(tokenized) == 0:
-        raise ValueError("The dataset is empty: nothing to train or evaluate on.")
+        raise ValueError(f"{what} is empty (columns: {columns}): nothing to train or evaluate on.")
+    if "input_ids" not in columns and "text" not in columns:
+        raise ValueError(f"{what} has no 'text' column (columns: {columns}): rename yours with "
+                         "ds.rename_column('your_column', 'text') and tokenize it with finetune.tokenize_dataset().")
+    if "label" not in columns:
+        raise ValueError(f"{what} has no 'label' column (columns: {columns}): add the class ids with "
+                         "ds.add_column('label', ids) or rename yours with ds.rename_column('your_column', 'label').")
     labels = np.asarray(tokenized["label"])
-    bad = labels[(labels < 0) | (labels >= num_labels)]
+    if not np.issubdtype(labels.dtype, np.integer):
+        first = next((y for y in tokenized["label"] if not isinstance(y, (int, np.integer))), labels[0])
+        raise TypeError(f"the labels of {what} must be integer class ids, got {short_repr(first)}: "
+                        "turn class names into ids with ds.class_encode_column('label').")
+    bad = np.flatnonzero((labels < 0) | (labels >= num_labels))
     if bad.size:
-        raise ValueError(f"Label {int(bad[0])} is out of range for a classifier with {num_labels} "
-                         f"classes (0..{num_labels - 1}); check load_classifier(..., labels=...).")
+        raise ValueError(f"Label {int(labels[bad[0]])} is out of range for a classifier with {num_labels} classes "
+                         f"(0..{num_labels - 1}) at row {int(bad[0])} of {what}: fix the labels, or load the "
+                         "model with every class name, load_classifier(..., labels=class_names).")
 
 
 # --------------------------------------------------------------------------- training
@@ -154,9 +200,9 @@ def train(model: nn.Module, tokenizer, train_set, eval_set=None, epochs: int = 1
     """Fine-tune a classifier, keeping the best epoch on ``eval_set``; ``loss_fn`` replaces cross-entropy."""
     seed_everything(seed)
     device = torch.device(device) if device is not None else get_device()
-    check_labels(train_set, model.config.num_labels)
+    check_labels(train_set, model.config.num_labels, "train_set")
     if eval_set is not None:
-        check_labels(eval_set, model.config.num_labels)
+        check_labels(eval_set, model.config.num_labels, "eval_set")
     model.to(device)
     loader = make_loader(tokenizer, train_set, batch_size, shuffle=True, seed=seed,
                          length_grouped=length_grouped, extra_columns=extra_columns)
@@ -216,10 +262,12 @@ def train_with_trainer(model: nn.Module, tokenizer, train_set, eval_set=None, ep
                        warmup: float = 0.1, max_grad_norm: float = 1.0, seed: int = 0,
                        progress: bool = True) -> TrainResult:
     """Fine-tune with ``transformers.Trainer`` and the recipe of :func:`train`; return a TrainResult."""
-    check_labels(train_set, model.config.num_labels)
+    check_labels(train_set, model.config.num_labels, "train_set")
+    evaluate = eval_set is not None
+    if evaluate:
+        check_labels(eval_set, model.config.num_labels, "eval_set")
     columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label", "length")
                if c in train_set.column_names]
-    evaluate = eval_set is not None
 
     def accuracy(pred) -> dict[str, float]:
         return {"accuracy": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}

@@ -20,7 +20,7 @@ from transformers import (AutoConfig, AutoModel, AutoModelForPreTraining,
 from . import finetune, me5, pretraining, store
 from .config import profile as current_profile
 from .config import seed_everything
-from .data import load_dataset
+from .data import check_texts, load_dataset
 from .inference import predict
 
 MODELS = {
@@ -167,9 +167,14 @@ def load_classifier(name: str = "minilm-l6", labels: Sequence[str] | None = None
             raise ValueError(f"{name!r} has no classification head: pass its class names, e.g. "
                              f"load_classifier({name!r}, labels=ds['train'].features['label'].names).")
     else:
-        if isinstance(labels, str) or len(labels) < 2 or len(set(labels)) != len(labels):
-            raise ValueError(f"labels must be a list of at least two distinct class names, got {labels!r}.")
-        labels = list(labels)
+        if isinstance(labels, str):
+            raise ValueError(f"labels must be a list of at least two distinct class names, got {labels!r}, "
+                             "a single string: pass a list of every class name, e.g. labels=['negative', 'positive'].")
+        labels = check_texts(labels, "labels", "pass the class names as strings, e.g. "
+                                               "labels=ds['train'].features['label'].names")
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ValueError(f"labels must be a list of at least two distinct class names, got {labels!r}: "
+                             "pass every class once, e.g. labels=ds['train'].features['label'].names.")
         kwargs.update(num_labels=len(labels), id2label=dict(enumerate(labels)),
                       label2id={label: i for i, label in enumerate(labels)})
         if has_head:
