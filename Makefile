@@ -10,13 +10,14 @@ OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 NBVAL_TIMEOUT ?= 900
 PORT ?= 8888
 
-.PHONY: lab test unit notebooks fetch install list execute clean-venv help
+.PHONY: lab test unit notebooks portable fetch install list execute clean-venv help
 
 help:
 	@echo "make lab        set up (first time) and start JupyterLab on notebooks/"
 	@echo "make test       set up (first time), unit tests, then every notebook under nbval"
 	@echo "make unit       unit tests of the bertlab package only (fast)"
 	@echo "make notebooks  nbval only"
+	@echo "make portable   nbval under another CPU code path (proves outputs do not depend on the CPU)"
 	@echo "make execute    re-execute every notebook in place (to commit fresh outputs)"
 	@echo "make fetch      download and verify the offline assets (idempotent)"
 	@echo "make list       show cached assets and sizes"
@@ -48,6 +49,12 @@ notebooks: fetch
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test: unit notebooks
+
+# The same nbval run on another CPU code path than the one that wrote the outputs: torch's
+# scalar kernels instead of AVX2/AVX-512 (ATEN_CPU_CAPABILITY=default; on torch 2.13 this also
+# changes the bits of matmuls and int8 linear layers) and oneDNN capped at AVX2 (no AVX-512 or bf16).
+portable: fetch
+	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 $(MAKE) notebooks
 
 # Regenerate each notebook from its jupytext source (notebooks/NN_*.py) and execute it in place,
 # top to bottom, so the committed .ipynb carries fresh outputs with consecutive counts.

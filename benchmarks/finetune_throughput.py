@@ -1,7 +1,9 @@
 """Fine-tuning throughput: the classic tutorial loop vs bertlab's loop vs bertlab's Trainer recipe.
 
-Usage: python benchmarks/finetune_throughput.py [--examples 512] [--batch-size 32]
-       (runs on bertlab.get_device(); BERTLAB_DEVICE=cpu forces the CPU for all three)
+Usage: python benchmarks/finetune_throughput.py [--examples 512] [--batch-size 32] [--record runs/NAME.json]
+       (runs on bertlab.get_device(); BERTLAB_DEVICE=cpu forces the CPU for all three;
+       --record writes the figures, the machine and the versions to a JSON run record, which
+       docs/RESULTS.md may quote: tests/test_claims.py accepts numbers found in runs/*.json)
 
 All three train MiniLM-L6 (a fresh two-class head) for one epoch over the same Rotten Tomatoes
 subset, same batch size, lr 5e-5:
@@ -18,8 +20,12 @@ seed-style loop stays fp32, so the GFLOP/s there are not against the fp32 ceilin
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import platform
 import time
+from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
@@ -108,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--record", type=Path, default=None, help="write the figures to this JSON file")
     args = parser.parse_args()
     bertlab.quiet()
     device = bertlab.get_device()  # train_with_trainer has no device argument: all three use this one
@@ -119,7 +126,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads; "
           f"device {device}; sgemm ceiling {ceiling:.0f} GFLOP/s (2048×2048 fp32)")
     print(f"data: {args.examples} Rotten Tomatoes snippets, batch {args.batch_size}, one epoch\n")
-    rows = {}
+    rows, record = {}, {}
     for name, fn in (("seed-style (pad to 512)", seed_style), ("bertlab loop", bertlab_loop),
                      ("train_with_trainer", trainer_loop)):
         seconds, examples, real, padded, seqs, model = fn(tokenizer, train, labels, args.batch_size, device)
@@ -127,6 +134,9 @@ def main() -> None:
         assert next(model.parameters()).device.type == device.type, f"{name} ran off {device}"
         gflops = matmul_flops(model, padded, seqs) / seconds / 1e9 if padded else float("nan")
         rows[name] = examples / seconds
+        record[name] = {"seconds": round(seconds, 1), "examples_per_s": round(examples / seconds, 1),
+                        "real_tokens_per_s": round(real / seconds), "matmul_gflops": round(gflops) if padded else None,
+                        "share_of_sgemm_ceiling": round(gflops / ceiling, 2) if padded else None}
         print(f"{name:<25} {seconds:7.1f} s  {examples / seconds:7.1f} examples/s  "
               f"{real / seconds:8.0f} real tokens/s  "
               + (f"{gflops:5.0f} GFLOP/s ({gflops / ceiling:.0%} of ceiling)" if padded else ""))
@@ -134,6 +144,18 @@ def main() -> None:
     print(f"\nbertlab / seed-style: {rows['bertlab loop'] / base:.1f}×   "
           f"bertlab / train_with_trainer: {rows['bertlab loop'] / rows['train_with_trainer']:.2f}×   "
           f"train_with_trainer / seed-style: {rows['train_with_trainer'] / base:.1f}×")
+    if args.record:
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps({
+            "command": f"python benchmarks/finetune_throughput.py --examples {args.examples} --batch-size {args.batch_size}",
+            "date": datetime.date.today().isoformat(), "cpu": platform.processor() or platform.machine(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpus": os.cpu_count(),
+            "threads": torch.get_num_threads(), "device": str(device), "torch": torch.__version__,
+            "sgemm_ceiling_gflops": round(ceiling), "loops": record,
+            "ratios": {"bertlab_over_seed_style": round(rows["bertlab loop"] / base, 1),
+                       "bertlab_over_train_with_trainer": round(rows["bertlab loop"] / rows["train_with_trainer"], 2)},
+        }, indent=1) + "\n")
+        print(f"run record written to {args.record}")
 
 
 if __name__ == "__main__":
