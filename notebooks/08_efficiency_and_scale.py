@@ -32,13 +32,14 @@
 # **Prerequisites:** notebook 04 (the fine-tuned classifier, `finetune.train`), notebook 02
 # (the encoder's layers).
 #
-# **Run time:** about 1½ minutes in the quick profile on a 2-core CPU (1,000 test
-# reviews; the student trains on 2,000 reviews, twice: with and without the teacher); the full
-# profile (the whole test set, full training split, 3 epochs, more timing repeats) took a few
-# minutes on one GPU when measured earlier (an H200).
+# **Run time:** about 3½ minutes in the quick profile on a 2-core CPU (1,000 test reviews;
+# three 2-layer students, 3 seeds each, on 2,000 training reviews the teacher never saw). The
+# full profile (the whole test set, every unseen training review, 3 epochs, more timing
+# repeats) has not been timed on a GPU yet.
 
 # %%
 import importlib.util
+import inspect
 import json
 import shutil
 import tempfile
@@ -49,17 +50,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 
 import bertlab
-from bertlab import efficiency, finetune, inference
+from bertlab import efficiency, finetune, inference, models
 from bertlab.data import load_dataset
 
 SEED = bertlab.setup()
 device = bertlab.get_device()
 
 STUDENT_LAYERS = 2
-STUDENT_EXAMPLES = bertlab.pick(quick=2000, full=None)   # None: the whole training split
+STUDENT_EXAMPLES = bertlab.pick(quick=2000, full=None)   # training reviews the teacher never saw (None: all)
 STUDENT_EPOCHS = bertlab.pick(quick=1, full=3)
+STUDENT_SEEDS = [0, 1, 2]
 EVAL_EXAMPLES = bertlab.pick(quick=1000, full=None)      # test reviews scored per variant (None: all)
 REPEATS = bertlab.pick(quick=15, full=50)                # timed runs per measurement (after warm-up)
 MAX_LENGTH = 64
@@ -102,6 +105,11 @@ print(f"first call / median of the rest: {first[0] / np.median(first[1:]):.1f}×
 del fresh
 
 # %% [markdown]
+# Read the ratio above before believing the warning: on a CPU the first call is often only a
+# little slower than the rest, because there is no device context to create and no kernel to
+# pick. On a GPU it can be many times slower. Warming up costs a few calls and removes the
+# question, so the measurements below always do it.
+#
 # ## 2. The variants
 #
 # - **fp32**: the model as trained.
@@ -151,26 +159,88 @@ del bf16
 # ### Training the student
 #
 # `efficiency.distill` computes the teacher's logits once, then runs the ordinary training loop
-# of notebook 04 with the distillation loss (α = 0.5: half soft labels at temperature T = 2,
-# half true labels). As a control, the same student is fine-tuned on the true labels alone
-# with `finetune.train`. The gap between the two is what the teacher adds.
+# of notebook 04 with the distillation loss.
+#
+# What should a student learn from? Not from the teacher's own training data: there the
+# teacher's outputs are fits to labels it has memorised, close to the hard labels themselves,
+# so they carry little extra signal (the usual reason distillation on the training set adds
+# nothing). We use the training reviews the teacher **never saw**: it was fine-tuned on the
+# first part of the (shuffled) training split, and the rest is our transfer set. Three students,
+# identical except for their targets, each with 3 seeds:
+# - **labels only**: the control, fine-tuned on the true labels with `finetune.train`;
+# - **soft labels only** (α = 1): the teacher's softened outputs at temperature T = 2 and no
+#   labels at all. This is what you can do with *unlabelled* text;
+# - **distilled** (α = 0.5): half soft labels, half true labels, the usual recipe.
+#
+# The difference between a student and the control is what the teacher's soft labels buy.
 
 # %%
 bertlab.show_source(efficiency.distill)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-train_set = encoded["train"].select(range(STUDENT_EXAMPLES or len(encoded["train"])))
-common = dict(epochs=STUDENT_EPOCHS, batch_size=32, lr=1e-4, seed=SEED, device=device)
-bertlab.seed_everything(SEED)
-distilled = efficiency.make_student(teacher, STUDENT_LAYERS)
-history = efficiency.distill(distilled, tokenizer, train_set, teacher, temperature=2.0, alpha=0.5, **common)
-bertlab.seed_everything(SEED)
-control = efficiency.make_student(teacher, STUDENT_LAYERS)
-control_history = finetune.train(control, tokenizer, train_set, **common)
-students = {"student, distilled": distilled.cpu().eval(), "student, labels only": control.cpu().eval()}
-print(f"{STUDENT_LAYERS}-layer students: {len(train_set):,} reviews × {STUDENT_EPOCHS} epoch(s); "
-      f"training took {history.seconds:.0f} s (distilled) and {control_history.seconds:.0f} s (labels only)")
+seen = models.recipe("minilm-rotten-tomatoes")["train_examples"]   # the teacher trained on these
+unseen = encoded["train"].select(range(seen, len(encoded["train"])))
+transfer = unseen.select(range(min(STUDENT_EXAMPLES or len(unseen), len(unseen))))
+transfer_labels = torch.tensor(transfer["label"])
+teacher_acc = float((bertlab.predict(teacher, tokenizer, transfer).argmax(-1) == transfer_labels).float().mean())
+print(f"transfer set: {len(transfer):,} training reviews the teacher never saw (it trained on the first {seen:,}); "
+      f"the teacher labels {teacher_acc:.1%} of them correctly")
+
+common = dict(epochs=STUDENT_EPOCHS, batch_size=32, lr=1e-4, device=device, progress=False)
+ARMS = {  # name -> how a fresh student is trained on the transfer set
+    "labels only": lambda student, seed: finetune.train(student, tokenizer, transfer, seed=seed, **common),
+    "soft labels only (α = 1)": lambda student, seed: efficiency.distill(
+        student, tokenizer, transfer, teacher, temperature=2.0, alpha=1.0, seed=seed, **common),
+    "distilled (α = 0.5)": lambda student, seed: efficiency.distill(
+        student, tokenizer, transfer, teacher, temperature=2.0, alpha=0.5, seed=seed, **common),
+}
+correct, students = {}, {}
+for name, fit in ARMS.items():
+    for seed in STUDENT_SEEDS:
+        bertlab.seed_everything(seed)
+        student = efficiency.make_student(teacher, STUDENT_LAYERS)
+        fit(student, seed)
+        student = student.cpu().eval()
+        correct[name, seed] = (bertlab.predict(student, tokenizer, test).argmax(-1) == labels).numpy()
+        if seed == STUDENT_SEEDS[0]:
+            students[name] = student
+    accs = [correct[name, s].mean() for s in STUDENT_SEEDS]
+    print(f"{STUDENT_LAYERS}-layer student, {name:24s}: test accuracy {np.mean(accs):.3f} ± {np.std(accs, ddof=1):.3f} "
+          f"(mean ± sd over seeds {STUDENT_SEEDS})")
+
+# %% [markdown]
+# Two sources of noise blur a difference between two students: the seed (which changes
+# training) and the finite test set (which changes the score). We give an interval for each:
+# a Student-t interval over the seeds, and a paired bootstrap over the test reviews (as in
+# notebook 05: each resample scores both students on the same reviews).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+control = "labels only"
+soft_gain = {}
+for name in list(ARMS)[1:]:
+    per_seed = [correct[name, s].mean() - correct[control, s].mean() for s in STUDENT_SEEDS]
+    t_low, t_high = stats.t.interval(0.95, len(per_seed) - 1, loc=np.mean(per_seed), scale=stats.sem(per_seed))
+    boot = finetune.paired_bootstrap(correct[name, STUDENT_SEEDS[0]], correct[control, STUDENT_SEEDS[0]])
+    soft_gain[name] = (float(np.mean(per_seed)), float(t_low), float(t_high))
+    print(f"{name} minus labels only: {np.mean(per_seed):+.3f} (over seeds, 95% t-interval {t_low:+.3f} to {t_high:+.3f}; "
+          f"seed {STUDENT_SEEDS[0]} over test reviews, paired bootstrap {boot['low']:+.3f} to {boot['high']:+.3f})")
+for name in ARMS:
+    assert np.mean([correct[name, s].mean() for s in STUDENT_SEEDS]) > 0.6, f"{name} should learn the task"
+
+# %% [markdown]
+# What the soft labels bought, on reviews the teacher never saw (and labels correctly 79.6% of
+# the time):
+# - The two students that learned from the teacher scored a little higher than the label-only
+#   control, +0.008 (soft labels alone) and +0.011 (the mix), but every interval above includes
+#   zero, over seeds and over test reviews alike. At this size (2,000 reviews, one epoch) the
+#   runs cannot tell distillation from the control.
+# - The student that saw **no labels at all** (α = 1) cannot be told apart from the one trained on
+#   the true labels either. This is where distillation pays in practice: the teacher labels text
+#   nobody has labelled, as much of it as you have, and the student learns from that.
+# - The soft labels carry the teacher's mistakes too: it is wrong on about one transfer review
+#   in five.
 
 # %% [markdown]
 # ## 3. Export for serving: ONNX and onnxruntime
@@ -251,7 +321,7 @@ if device.type == "cuda":
     rows += [measure(str(dtype).replace("torch.", ""), as_dtype(teacher, dtype), device)
              for dtype in efficiency.low_precision_dtypes(device)]
     teacher.cpu()
-rows += [measure(name, s, cpu) for name, s in students.items()]
+rows += [measure(f"student, {name}", students[name], cpu) for name in ("distilled (α = 0.5)", "labels only")]
 if session is not None:
     t1 = efficiency.median_latency(lambda: efficiency.onnx_logits(session, single), warmup=3, repeats=REPEATS)["median"]
     logits, seconds = batched(ort_score)
@@ -270,31 +340,34 @@ pd.options.display.float_format = "{:.3f}".format
 results
 
 # %% [markdown]
-# Sizes are reproducible, and accuracies are on the same kind of machine (the students' training
-# depends on the hardware's arithmetic); latencies depend on the machine, so the table above is
-# not compared by the tests. What must hold on any machine is checked here, starting with the
-# ONNX export, which must reproduce PyTorch's logits:
+# Sizes, accuracies and above all latencies depend on the machine (its arithmetic and its
+# kernels), so no test compares the table above. What must hold on any machine is checked
+# here, with tolerances, starting with the ONNX export, which must reproduce PyTorch's logits.
+# The ratios printed are the ones the reading below refers to.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 if session is not None:
     onnx_logits = logits_of[("onnxruntime fp32", "cpu")]
     print(f"onnxruntime vs PyTorch on {len(test):,} reviews: same predictions "
           f"{results.loc['onnxruntime fp32', 'agrees with fp32']:.1%}, "
-          f"max |logit difference| < 1e-4: {bool((onnx_logits - reference).abs().max() < 1e-4)}")
+          f"max |logit difference| {float((onnx_logits - reference).abs().max()):.1e}")
     assert torch.allclose(onnx_logits, reference, atol=1e-4)
 r = results[results["device"] == "cpu"]
-print(f"int8: {r.loc['fp32', 'size (MB)'] / r.loc['dynamic int8', 'size (MB)']:.1f}× smaller, accuracy "
-      f"{r.loc['dynamic int8', 'accuracy'] - r.loc['fp32', 'accuracy']:+.3f}, "
-      f"{r.loc['dynamic int8', 'agrees with fp32']:.1%} of predictions unchanged")
-gain = r.loc["student, distilled", "accuracy"] - r.loc["student, labels only", "accuracy"]
-print(f"student: {r.loc['fp32', 'size (MB)'] / r.loc['student, distilled', 'size (MB)']:.1f}× smaller, accuracy "
-      f"{r.loc['student, distilled', 'accuracy'] - r.loc['fp32', 'accuracy']:+.3f} vs the teacher; the soft labels "
-      f"add {gain:+.3f} over training on labels alone")
+student = "student, distilled (α = 0.5)"
+for name in r.index:
+    print(f"{name:30s} {r.loc['fp32', 'size (MB)'] / r.loc[name, 'size (MB)']:4.1f}× smaller, "
+          f"{r.loc['fp32', 'batch 1 (ms)'] / r.loc[name, 'batch 1 (ms)']:4.1f}× faster at batch 1, "
+          f"{r.loc['fp32', 'batched (ms / review)'] / r.loc[name, 'batched (ms / review)']:4.1f}× faster batched, "
+          f"accuracy {r.loc[name, 'accuracy'] - r.loc['fp32', 'accuracy']:+.3f}, "
+          f"{r.loc[name, 'agrees with fp32']:.1%} of predictions as fp32")
+print(f"batching: fp32 costs {r.loc['fp32', 'batched (ms / review)'] / r.loc['fp32', 'batch 1 (ms)']:.0%} "
+      f"per review of what one batch-1 call costs")
 assert r.loc["dynamic int8", "size (MB)"] < 0.7 * r.loc["fp32", "size (MB)"]
 assert r.loc["dynamic int8", "accuracy"] > r.loc["fp32", "accuracy"] - 0.03
 assert r.loc["dynamic int8", "agrees with fp32"] > 0.9
-assert r.loc["student, distilled", "size (MB)"] < 0.7 * r.loc["fp32", "size (MB)"]
-assert r.loc["student, distilled", "accuracy"] > 0.6
+assert r.loc[student, "size (MB)"] < 0.7 * r.loc["fp32", "size (MB)"]
+assert r.loc[student, "accuracy"] > 0.6
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.8))
@@ -310,51 +383,35 @@ for k, (v, row) in enumerate(results.iterrows()):
     colour = plt.cm.tab10.colors[k % 10]
     ax2.scatter(row["batch 1 (ms)"], row["accuracy"], s=row["size (MB)"] * 4, alpha=0.6, color=colour)
     ax2.annotate(f"{v} ({row['device']})", (row["batch 1 (ms)"], row["accuracy"]), fontsize=8,
-                 xytext=(6, 6), textcoords="offset points")
+                 xytext=(6, 6 if k % 2 else -12), textcoords="offset points")  # alternate: no overprinting
 ax2.set_xlabel("latency at batch 1 (ms)")
 ax2.set_ylabel("test accuracy")
-ax2.set_title("Accuracy vs latency (marker area ∝ size)")
+ax2.set_title("Accuracy vs latency (marker area ∝ size in MB, see the table)")
 ax2.margins(x=0.25, y=0.1)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Full-profile runs on an H200 machine, measured earlier and not by this run
-# (`BERTLAB_PROFILE=full`, all 2,551 test reviews, the
-# 3-epoch classifier; its Xeon CPU has AMX bf16/int8 units) gave, for comparison: accuracy
-# 0.839 for fp32, 0.838 for bf16 and 0.839 for fp16 on the GPU. On the GPU, batch 1 took about
-# 2.8 ms in every precision, and scoring the test set about 0.09 ms per review in every
-# precision: MiniLM is far too small to keep an H200 busy, so kernel launches, not arithmetic,
-# set the time. On that CPU, bf16 scored the test set about 2× faster than fp32. The 2-layer
-# students reached 0.804 (distilled) and 0.801 (labels only).
-#
 # **Reading the table.** The committed run is the quick profile on a 2-core CPU that has native
-# bf16 support (printed above); your numbers will differ, the lessons mostly will not.
-# - **Batching** cuts the cost per review by roughly 40-60% for the PyTorch variants here
-#   (fp32: ≈ 6.8 ms at batch 1, ≈ 3.7 ms per review batched), less for onnxruntime:
-#   length-sorted batches keep padding low, and one large matrix multiplication uses the cores
+# bf16 support (printed above). Your latencies will differ; the ratios printed above are this
+# run's:
+# - **Batching**: for fp32, a review scored in a length-sorted batch costs 57% of a batch-1 call.
+#   Length-sorted batches keep padding low, and one large matrix multiplication uses the cores
 #   better than many small ones. On a GPU the gap is far larger, since a batch-1 call leaves
 #   most of the chip idle.
-# - **Dynamic int8** makes the file 1.6× smaller (the 30,522 × 384 embedding table stays fp32)
-#   and costs under a point of accuracy, though about 4% of single predictions change. On this
-#   CPU it is also ≈ 3× faster than fp32, at batch 1 and batched; how much int8 gains depends on
-#   the CPU's int8 dot-product instructions (VNNI, AMX), so expect less on CPUs without them.
-# - **bf16** runs natively on this CPU, so `low_precision_dtypes` includes it: ≈ 2-3× faster
-#   than fp32, half the size, the same accuracy (≈ 99.8% of predictions unchanged). On a CPU
-#   without bf16 units it is emulated and slower, and `low_precision_dtypes` leaves it out; on
-#   GPUs, bf16/fp16 rows appear in the table.
-# - **onnxruntime** gives the same predictions, and is about 2-2.5× faster at batch 1 (fused
-#   kernels, no Python between layers); batched, where the large matrix multiplications
-#   dominate, its lead is smaller (≈ 1.6×).
-# - The **2-layer student** is about 3× faster but only 1.5× smaller. The embedding table
-#   (11.7M of the 22.7M parameters) is the same in both. It pays about 6 points of accuracy
-#   (distilled; ≈ 7 for labels only), and here int8 is about as fast with far less loss.
-#   In this small run (2,000 reviews, one epoch) the teacher's soft labels added ≈ +0.016 over
-#   plain labels; no interval is printed, so that is not yet evidence of a gain (compare them
-#   with a paired interval, as in notebook 05, before you trust it). Distillation usually pays
-#   off with a larger transfer set: the teacher can label *unlabelled* text that the label-only
-#   student cannot use, and longer training. The full profile trains on the whole split for 3
-#   epochs.
+# - **Dynamic int8**: 1.6× smaller (the embedding table stays fp32), 2.1× faster at batch 1 and
+#   2.9× batched, for −0.008 accuracy, with 96.0% of predictions unchanged. How much int8 gains
+#   depends on the CPU's int8 dot-product instructions (VNNI, AMX): expect less without them.
+# - **bf16** runs natively on this CPU, so `low_precision_dtypes` includes it: 2.0× smaller,
+#   1.6× faster at batch 1 and 2.1× batched, with 99.8% of predictions unchanged. On a CPU
+#   without bf16 units it is emulated and slower, and `low_precision_dtypes` leaves it out; on a
+#   GPU, bf16 and fp16 rows appear in the table.
+# - **onnxruntime** gives the same predictions (largest logit difference 4.5e-06) and is 1.8×
+#   faster at batch 1 (fused kernels, no Python between layers), 1.6× batched.
+# - The **2-layer student** is 2.5× faster at batch 1 but only 1.5× smaller, because the
+#   embedding table, about half of the teacher's parameters, is the same in both. It loses
+#   0.076 of accuracy (distilled; 0.089 for labels only). Here int8 is as fast batched, for far
+#   less loss.
 
 # %% [markdown]
 # ## 5. Scaling out: more than one GPU
@@ -395,16 +452,22 @@ plt.show()
 # examples it saw and a checksum of its final weights. DDP's promise is checked: disjoint
 # shards, identical weights.
 
-# %%
-bertlab.show_source(finetune.make_loader)
+# %% [markdown]
+# Here is the script's `main`. The lines that make it distributed are few: `Accelerator()`,
+# `accelerator.prepare(...)` (wraps the model in DDP and shards the loader), `accelerator.backward`
+# (the all-reduce happens inside it), and `gather_for_metrics` (collects every process's
+# predictions for the validation score). Everything else is notebook 04's recipe.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-out = Path(tempfile.mkdtemp(prefix="bertlab-ddp-"))
 root = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
 spec = importlib.util.spec_from_file_location("finetune_script", root / "scripts" / "finetune.py")
 script = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(script)                         # scripts/finetune.py, loaded as a module
+print(inspect.getsource(script.main))
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+out = Path(tempfile.mkdtemp(prefix="bertlab-ddp-"))
 done = script.launch_cpu(2, out, "--train-examples", "128", "--batch-size", "16", "--eval-examples", "128")
 print("$", " ".join(["torchrun", *done.args[3:]]).replace(str(root) + "/", ""))
 errors = [line for line in done.stderr.splitlines() if "Error" in line]
@@ -412,6 +475,10 @@ assert done.returncode == 0, "\n".join(errors[-10:]) or done.stderr[-2000:]
 ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
 metrics = json.loads((out / "metrics.json").read_text())
 print(json.dumps(metrics))
+majority_share = np.bincount(reviews["validation"]["label"][:128]).max() / 128
+print(f"validation accuracy {metrics['validation_accuracy']:.3f}; always predicting the majority class: "
+      f"{majority_share:.3f}. {metrics['steps_per_process']} optimizer steps on 128 reviews teach next to nothing: "
+      "this run checks the mechanics, not learning.")
 
 # %%
 r0, r1 = ranks
@@ -436,14 +503,16 @@ if session is not None:
 # ## Summary
 # - Time with warm-up and the median of repeats; synchronise on GPUs; report batch 1 and
 #   batched separately. They answer different questions (latency vs throughput).
-# - Dynamic int8 quantization is nearly free in accuracy and shrinks the linear layers 4×. The
-#   embedding table stays fp32. On this run's CPU it was also ≈ 3× faster.
+# - Dynamic int8 quantization cost under a point of accuracy here and shrinks the linear layers
+#   4× (the embedding table stays fp32); on this run's CPU it was also 2-3× faster.
 # - bf16/fp16 pay off on hardware built for them (GPUs, CPUs with bf16 units, like this run's),
 #   not elsewhere.
-# - A 2-layer student is ~3× faster, but the shared embedding table keeps it 2/3 of the size,
-#   and it loses accuracy. Soft labels are not magic: measure them against a label-only control.
+# - A 2-layer student is faster, but the shared embedding table keeps it large, and it loses
+#   accuracy. Distil on text the teacher never trained on, and measure the soft labels against a
+#   label-only control with intervals: here they bought nothing measurable, and a student with
+#   no labels at all did as well as we could tell.
 # - ONNX export with the `torch.export`-based exporter gives a model that onnxruntime runs
-#   with the same predictions (max logit difference < 1e-4), and faster at batch 1.
+#   with the same predictions, and faster at batch 1.
 # - Data-parallel training (DDP through `accelerate`) shards the data and all-reduces the
 #   gradients. The same script runs on 1 process, many GPUs or many machines.
 #
