@@ -33,7 +33,7 @@
 # **Prerequisites:** notebooks 00-02.
 #
 # **Run time:** about 3 minutes in the quick profile on a 2-core laptop CPU (about one of them
-# fine-tuning); the full profile (all data, 3 epochs) takes about 10 minutes on one GPU.
+# fine-tuning); the full profile (all data, 3 epochs) has not been measured on a GPU yet.
 
 # %%
 import matplotlib.pyplot as plt
@@ -120,22 +120,34 @@ print({k: tuple(v.shape) for k, v in batch.items()})
 # always predicting the majority class; TF-IDF of words and word pairs + logistic regression
 # (a strong classical baseline); and frozen MiniLM sentence embeddings (mean-pooled) +
 # logistic regression, i.e. pretrained features *without* fine-tuning.
+#
+# **Same training data for every method.** Fine-tuning in section 3 uses the first 4,000
+# snippets of the (shuffled) training split in the quick profile, so every baseline learns from
+# exactly those 4,000 as well. TF-IDF is cheap, so it is also shown trained on all 8,925: the
+# best a classical model can do with this data. (Fine-tuning also reads the validation split
+# once per epoch, to keep the best epoch; with one epoch there is nothing to choose.)
 
 # %%
+recipe = models.recipe("minilm-rotten-tomatoes")  # the fine-tuning recipe of section 3, recorded with the model
 train_texts, y_train = list(reviews["train"]["text"]), list(reviews["train"]["label"])
 test_texts, y_test = list(reviews["test"]["text"]), list(reviews["test"]["label"])
+n_train = recipe["train_examples"] or len(train_texts)  # the snippets fine-tuning sees (splits come shuffled)
 baselines = {
-    "majority class": finetune.majority_baseline(y_train, y_test),
-    "TF-IDF + logistic regression": finetune.tfidf_baseline(train_texts, y_train, test_texts, y_test),
+    "majority class": finetune.majority_baseline(y_train[:n_train], y_test),
+    f"TF-IDF + logistic regression ({n_train:,} train)": finetune.tfidf_baseline(
+        train_texts[:n_train], y_train[:n_train], test_texts, y_test),
 }
+if n_train < len(train_texts):
+    baselines[f"TF-IDF + logistic regression (all {len(train_texts):,} train)"] = finetune.tfidf_baseline(
+        train_texts, y_train, test_texts, y_test)
 
 encoder_model = bertlab.load_encoder("minilm-l6").to(device)
-n_frozen = bertlab.pick(quick=1500, full=len(train_texts))  # embedding costs ~10 ms/snippet on a CPU
-train_features = bertlab.embed(encoder_model, tokenizer, train_texts[:n_frozen], max_length=MAX_LENGTH)
+train_features = bertlab.embed(encoder_model, tokenizer, train_texts[:n_train], max_length=MAX_LENGTH)
 test_features = bertlab.embed(encoder_model, tokenizer, test_texts, max_length=MAX_LENGTH)
-baselines["frozen MiniLM + logistic regression"] = finetune.frozen_embedding_baseline(
-    train_features, y_train[:n_frozen], test_features, y_test)
+baselines[f"frozen MiniLM + logistic regression ({n_train:,} train)"] = finetune.frozen_embedding_baseline(
+    train_features, y_train[:n_train], test_features, y_test)
 del encoder_model
+print(f"training snippets: {n_train:,} for every method (of {len(train_texts):,}); test snippets: {len(test_texts):,}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -157,8 +169,7 @@ bertlab.show_source(finetune.train)
 # 2e-5-5e-5 because MiniLM is small; warm-up is 10% of the steps.
 
 # %%
-recipe = models.recipe("minilm-rotten-tomatoes")  # recorded with the model, so later notebooks reuse it
-train_set = encoded["train"].select(range(recipe["train_examples"] or len(encoded["train"])))  # splits come shuffled
+train_set = encoded["train"].select(range(n_train))  # the same first 4,000 snippets the baselines learned from
 bertlab.seed_everything(recipe["seed"])  # the fresh head's initial weights
 model = bertlab.load_classifier("minilm-l6", names)
 run = finetune.train(model, tokenizer, train_set, eval_set=encoded["validation"], epochs=recipe["epochs"],
@@ -195,13 +206,19 @@ finetuned = finetune.metrics(y_test, test_pred)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-results.loc["fine-tuned MiniLM (bertlab loop)"] = finetuned
+results.loc[f"fine-tuned MiniLM ({n_train:,} train)"] = finetuned
 print(results.round(3))
 target = bertlab.pick(quick=0.80, full=0.85)
 assert finetuned["accuracy"] >= target, f"test accuracy {finetuned['accuracy']:.3f} below the target {target}"
-assert finetuned["accuracy"] > baselines["TF-IDF + logistic regression"]["accuracy"]
-assert finetuned["accuracy"] > baselines["frozen MiniLM + logistic regression"]["accuracy"]
-print(f"target met: test accuracy ≥ {target}, above both baselines")
+assert all(finetuned["accuracy"] > b["accuracy"] for b in baselines.values())
+print(f"target met: test accuracy ≥ {target}, above every baseline")
+
+# %% [markdown]
+# (The number in brackets is how many training snippets each method learned from.) With the same
+# 4,000 snippets, the fine-tuned model (0.808) is well above TF-IDF (0.733) and above frozen
+# MiniLM embeddings (0.748). TF-IDF with all 8,925 snippets, more than twice the data, closes
+# most of that gap (0.784) but stays below the fine-tuned model. This is one run with one seed:
+# notebook 04b measures how much the seed alone moves a fine-tuned accuracy.
 
 # %%
 ConfusionMatrixDisplay(confusion_matrix(y_test, test_pred), display_labels=names).plot(
@@ -217,6 +234,11 @@ plt.show()
 # NBVAL_IGNORE_OUTPUT
 pd.set_option("display.max_colwidth", 120)
 finetune.most_confident_mistakes(test_texts, y_test, test_logits, names, k=6)
+
+# %% [markdown]
+# In this run all six are negative snippets that the model called positive, and most of them
+# praise something ("lovely costumes", "celebrates the human spirit", "some chills") before the
+# verdict turns, or never state a verdict at all (the last one).
 
 # %% [markdown]
 # ## 5. `Trainer`, seeds, and does pretraining matter?
@@ -239,7 +261,7 @@ news_encoded = finetune.tokenize_dataset(tokenizer, news, max_length=128)
 news_train = news_encoded["train"].select(range(bertlab.pick(quick=600, full=len(news_encoded["train"]))))
 news_model = bertlab.load_classifier("minilm-l6", topics)
 news_run = finetune.train(news_model, tokenizer, news_train, epochs=bertlab.pick(quick=1, full=3),
-                          batch_size=8, lr=2e-4, seed=SEED, device=device, progress=False)
+                          batch_size=8, lr=2e-4, seed=SEED, device=device)
 news_pred = bertlab.predict(news_model, tokenizer, news_encoded["test"]).argmax(-1).tolist()
 news_metrics = finetune.metrics(list(news_encoded["test"]["label"]), news_pred)
 
@@ -264,6 +286,8 @@ plt.show()
 # Serve it with a `pipeline`, which speaks in label names because `load_classifier` set `id2label`.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
+# the scores come from a model trained in float32, which rounds differently across CPUs: not compared
 from transformers import pipeline
 
 saved = models.save_trained("minilm-rotten-tomatoes", model, tokenizer, {"test_accuracy": finetuned["accuracy"]})
@@ -273,6 +297,12 @@ new_reviews = ["A gorgeous, moving film with a career-best performance.",
                "The plot is thin, but the jokes land."]
 for review, prediction in zip(new_reviews, classifier(new_reviews)):
     print(f"{prediction['label']:>8} ({prediction['score']:.2f})  {review}")
+assert [p["label"] for p in classifier(new_reviews[:2])] == ["positive", "negative"]
+
+# %% [markdown]
+# The mixed third review comes out negative (0.79): for this model "thin" outweighs "the jokes
+# land". The plainly negative second one gets only 0.63: it is an idiom with no sentiment word
+# in it, a hard case for a model fine-tuned on 4,000 snippets.
 
 # %% [markdown]
 # ## Summary
@@ -280,7 +310,8 @@ for review, prediction in zip(new_reviews, classifier(new_reviews)):
 #   everything to 512 "works" but wastes ~95% of the compute. Tokenize once, pad per batch, and
 #   group by length (padding share measured above).
 # - Baselines first: the majority class, TF-IDF + logistic regression and frozen embeddings
-#   set the bar; fine-tuned MiniLM scores above all three after about a minute of CPU training
+#   set the bar, each trained on the same 4,000 snippets as the fine-tuned model (TF-IDF also on
+#   all 8,925). Fine-tuned MiniLM scores above all of them after about a minute of CPU training
 #   (one run: notebook 04b shows how much the seed alone moves such a number).
 # - The training loop: AdamW with decoupled weight decay, warm-up + linear decay, clipping,
 #   validation each epoch, best weights kept.
