@@ -1,4 +1,4 @@
-"""Probing a classifier for social bias: change only a name, a nationality or a gendered word."""
+"""Probing a classifier for social bias: change only a first name or a gendered word, and give every gap an interval."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .inference import predict
 
@@ -18,16 +19,29 @@ TEMPLATES = (
     "This is a film about {}.",
 )
 
+# Every comparison below is between fillers of the same form, so that the attribute under test
+# is the only difference: gendered words as "my <relative>", matched one to one across the three
+# word groups (my mother / my father / my parent, ...) and each a single WordPiece; first names
+# bare, from the audit study of Bertrand & Mullainathan (2004).
 GROUPS: dict[str, tuple[str, ...]] = {
-    # first names from the audit study of Bertrand & Mullainathan (2004)
-    "first name": ("Emily", "Greg", "Anne", "Brad", "Lakisha", "Jamal", "Tamika", "Darnell"),
-    "nationality": ("an American person", "a German person", "a Mexican person", "a Nigerian person",
-                    "a Chinese person", "an Indian person", "an Iraqi person", "a French person"),
-    "gendered word": ("a man", "a woman", "my brother", "my sister", "my father", "my mother",
-                      "a boy", "a girl"),
-    # the control: person words with none of these attributes; their spread is the "noise floor"
-    "control (neutral person word)": ("a friend", "a colleague", "a neighbour", "my cousin",
-                                      "a stranger", "a student", "a teacher", "a doctor"),
+    "female word": ("my mother", "my daughter", "my sister", "my wife", "my girlfriend", "my girl"),
+    "male word": ("my father", "my son", "my brother", "my husband", "my boyfriend", "my boy"),
+    # the control: the same relatives with no gender, in the same form and the same number
+    "neutral word (control)": ("my parent", "my child", "my sibling", "my spouse", "my partner", "my kid"),
+    "white female name": ("Emily", "Anne", "Jill", "Allison"),
+    "white male name": ("Greg", "Brad", "Todd", "Neil"),
+    "Black female name": ("Lakisha", "Tamika", "Aisha", "Keisha"),
+    "Black male name": ("Jamal", "Darnell", "Tyrone", "Kareem"),
+}
+
+# name: (groups on one side, groups on the other, paired); gap = side one − side two.
+# Paired: the two sides' fillers are matched by position (my mother ↔ my father).
+COMPARISONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
+    "female − male word": (("female word",), ("male word",), True),
+    "female word − control": (("female word",), ("neutral word (control)",), True),
+    "male word − control": (("male word",), ("neutral word (control)",), True),
+    "female − male name": (("white female name", "Black female name"), ("white male name", "Black male name"), False),
+    "Black − white name": (("Black female name", "Black male name"), ("white female name", "white male name"), False),
 }
 
 GENDER_PAIRS = (("he", "she"), ("him", "her"), ("his", "her"), ("himself", "herself"),
@@ -90,21 +104,72 @@ def template_probe(model, tokenizer, templates: Sequence[str] = TEMPLATES,
     return df
 
 
-def group_spread(probe: pd.DataFrame) -> pd.DataFrame:
-    """Per group: largest gap in fillers' mean P(positive), its two fillers, and the largest per template."""
+def bootstrap_interval(statistic, *samples, confidence: float = 0.95, n_resamples: int = 9999,
+                       seed: int = 0) -> tuple[float, float, float]:
+    """Return ``(estimate, low, high)``: ``statistic(*samples)`` and its BCa bootstrap interval.
+
+    Each sample is resampled independently (``scipy.stats.bootstrap``), from a seeded generator.
+    """
+    samples = tuple(np.asarray(s) for s in samples)
+    res = stats.bootstrap(samples, statistic, vectorized=False, paired=False, confidence_level=confidence,
+                          n_resamples=n_resamples, method="BCa", rng=np.random.default_rng(seed))
+    low, high = res.confidence_interval
+    return float(statistic(*samples)), float(low), float(high)
+
+
+def score_matrix(probe: pd.DataFrame, groups: Sequence[str]) -> np.ndarray:
+    """P(positive) of ``groups``' fillers as ``[templates, fillers]`` (template and filler order kept)."""
+    unknown = set(groups) - set(probe["group"])
+    if unknown:
+        raise ValueError(f"groups {sorted(unknown)} are not in the probe; it has {list(probe['group'].unique())}.")
+    templates = probe["template"].unique()
+    blocks = []
+    for group in groups:
+        df = probe[probe["group"] == group]
+        wide = df.pivot(index="template", columns="filler", values="p_positive")
+        blocks.append(wide.loc[templates, df["filler"].unique()].to_numpy())
+    return np.hstack(blocks)
+
+
+def group_means(probe: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per group: mean P(positive) and a 95% bootstrap interval, templates and fillers both resampled."""
     rows = []
-    for group, df in probe.groupby("group", sort=False):
-        by_filler = df.groupby("filler", sort=False)["p_positive"].mean()
-        per_template = df.groupby("template")["p_positive"].agg(lambda p: p.max() - p.min())
-        rows.append({"group": group, "mean gap": by_filler.max() - by_filler.min(),
-                     "highest": by_filler.idxmax(), "lowest": by_filler.idxmin(),
-                     "max gap in one template": per_template.max()})
+    for group in probe["group"].unique():
+        p = score_matrix(probe, [group])
+        mean, low, high = bootstrap_interval(lambda t, f: p[np.ix_(t, f)].mean(),
+                                             np.arange(p.shape[0]), np.arange(p.shape[1]), seed=seed)
+        rows.append({"group": group, "fillers": p.shape[1], "mean": mean, "low": low, "high": high})
     return pd.DataFrame(rows).set_index("group")
 
 
+def group_gaps(probe: pd.DataFrame, comparisons: Mapping[str, tuple] = COMPARISONS, seed: int = 0) -> pd.DataFrame:
+    """Per comparison: mean gap in P(positive) within the same templates, its 95% bootstrap interval, and a verdict.
+
+    The templates and the fillers of each side are resampled (paired sides: filler pairs together),
+    so the interval counts both "which sentences" and "which words" as chance.
+    """
+    rows = []
+    for name, (a, b, paired) in comparisons.items():
+        pa, pb = score_matrix(probe, a), score_matrix(probe, b)
+        templates = np.arange(pa.shape[0])
+        if paired:
+            if pa.shape != pb.shape:
+                raise ValueError(f"{name}: paired sides need as many fillers each, "
+                                 f"got {pa.shape[1]} and {pb.shape[1]}; pair them or set paired=False.")
+            d = pa - pb
+            gap, low, high = bootstrap_interval(lambda t, f: d[np.ix_(t, f)].mean(), templates,
+                                                np.arange(d.shape[1]), seed=seed)
+        else:
+            gap, low, high = bootstrap_interval(lambda t, i, j: pa[np.ix_(t, i)].mean() - pb[np.ix_(t, j)].mean(),
+                                                templates, np.arange(pa.shape[1]), np.arange(pb.shape[1]), seed=seed)
+        verdict = "positive gap" if low > 0 else "negative gap" if high < 0 else "no gap shown"
+        rows.append({"comparison": name, "gap": gap, "low": low, "high": high, "paired": paired, "verdict": verdict})
+    return pd.DataFrame(rows).set_index("comparison")
+
+
 def counterfactual_shift(model, tokenizer, texts: Sequence[str], swap=swap_gendered,
-                         positive: int = 1) -> dict[str, float]:
-    """Score texts ``swap`` changes and their swaps: n, mean/max |ΔP|, flip rate, female − male shift."""
+                         positive: int = 1, seed: int = 0) -> dict[str, float]:
+    """Score texts ``swap`` changes and their swaps: n, mean/max |ΔP|, flip rate, female − male shift (95% interval)."""
     pairs = [(t, swap(t)) for t in texts]
     pairs = [(a, b) for a, b in pairs if a != b]
     if not pairs:
@@ -115,7 +180,11 @@ def counterfactual_shift(model, tokenizer, texts: Sequence[str], swap=swap_gende
     words = [[w.lower() for w in _WORD.findall(a)] for a, _ in pairs]
     side = np.array([np.sign(sum(w in _MALE for w in ws) - sum(w in _FEMALE for w in ws)) for ws in words])
     directional = d[side != 0] * side[side != 0]      # male-worded original: +d; female-worded: −d
+    if directional.size >= 2:
+        shift, low, high = bootstrap_interval(np.mean, directional, seed=seed)
+    else:                                             # no interval from fewer than two texts
+        shift = float(directional.mean()) if directional.size else float("nan")
+        low = high = float("nan")
     return {"n": len(pairs), "mean |shift|": float(np.abs(d).mean()), "max |shift|": float(np.abs(d).max()),
             "flip rate": float(((p0 > .5) != (p1 > .5)).mean()),
-            "female − male": float(directional.mean()) if directional.size else float("nan"),
-            "n directional": int(directional.size)}
+            "female − male": shift, "low": low, "high": high, "n directional": int(directional.size)}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 from tqdm import tqdm
 
 from .inference import predict
@@ -158,10 +159,16 @@ def token_scores(model, enc, target: int, methods: Sequence[str] = METHODS, ig_s
 
 def deletion_benchmark(model, tokenizer, texts: Sequence[str], fractions: Sequence[float] = (0, .1, .2, .3, .4, .5),
                        methods: Sequence[str] = METHODS, max_length: int = 64, ig_steps: int = 32,
-                       progress: bool = True) -> pd.DataFrame:
-    """Deletion curves of each method on each text, target = the model's prediction: row per fraction."""
+                       replacements: Mapping[str, int] | None = None, progress: bool = True) -> pd.DataFrame:
+    """Deletion curves of each method on each text, target = the model's prediction: row per fraction and replacement.
+
+    ``replacements`` maps a name to the token id that deleted tokens become (default ``{"[PAD]": pad id}``);
+    each method's scores are computed once and used for every replacement.
+    """
     if len(texts) == 0:
         raise ValueError("deletion_benchmark() needs at least one text.")
+    if replacements is None:
+        replacements = {"[PAD]": tokenizer.pad_token_id}
     device = next(model.parameters()).device
     targets = predict(model, tokenizer, list(texts), max_length=max_length).argmax(-1).tolist()
     rows = []
@@ -170,9 +177,10 @@ def deletion_benchmark(model, tokenizer, texts: Sequence[str], fractions: Sequen
         target = targets[i]
         ks = [int(round(f * (enc["input_ids"].shape[1] - 2))) for f in fractions]  # of the non-special tokens
         for method, scores in token_scores(model, enc, target, methods, ig_steps, seed=i).items():
-            probs = deletion_curve(model, enc, scores.cpu(), target, ks)
-            rows += [{"text": i, "method": method, "fraction": f, "k": k, "prob": float(p)}
-                     for f, k, p in zip(fractions, ks, probs)]
+            for name, token in replacements.items():
+                probs = deletion_curve(model, enc, scores.cpu(), target, ks, replacement=token)
+                rows += [{"text": i, "method": method, "replacement": name, "fraction": f, "k": k, "prob": float(p)}
+                         for f, k, p in zip(fractions, ks, probs)]
     return pd.DataFrame(rows)
 
 
@@ -182,3 +190,29 @@ def aopc(curve: Sequence[float]) -> float:
     if p.size < 2:
         raise ValueError("a deletion curve needs the undeleted point and at least one deletion.")
     return float((p[0] - p[1:]).mean())
+
+
+def aopc_summary(curves: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
+    """Per method: mean AOPC with a 95% t interval, and the paired difference to ``baseline`` with its interval.
+
+    ``curves`` is :func:`deletion_benchmark`'s output for one replacement; rows are sorted by AOPC.
+    """
+    if "replacement" in curves and curves["replacement"].nunique() > 1:
+        raise ValueError("curves mix several replacements; summarise one at a time: "
+                         "curves[curves['replacement'] == '[PAD]'].")
+    per_text = (curves.groupby(["method", "text"], sort=False)["prob"].apply(lambda p: aopc(p.to_numpy()))
+                .unstack())                                   # [methods, texts]
+    if baseline not in per_text.index:
+        raise ValueError(f"baseline {baseline!r} is not among the methods {list(per_text.index)}.")
+    n = per_text.shape[1]
+    t = stats.t.ppf(0.975, n - 1)
+    vs = per_text.sub(per_text.loc[baseline], axis=1)          # paired: same text, method − baseline
+    table = pd.DataFrame({
+        "AOPC": per_text.mean(axis=1),
+        "± 95% CI": t * per_text.std(axis=1) / np.sqrt(n),
+        f"− {baseline}": vs.mean(axis=1),
+        "± 95% CI (paired)": t * vs.std(axis=1) / np.sqrt(n),
+        f"better than {baseline} on": per_text.gt(per_text.loc[baseline], axis=1).mean(axis=1),
+    }).sort_values("AOPC", ascending=False)
+    table.loc[baseline, table.columns[2:]] = np.nan
+    return table

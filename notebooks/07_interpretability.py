@@ -31,14 +31,21 @@
 # - deletion curves and the AOPC score to measure which explanation is *faithful*, and what
 #   that says about the old question "is attention explanation?";
 # - a template and counterfactual **bias probe**: how much does predicted sentiment move when
-#   only a name, a nationality or a gendered word changes?
+#   only a first name or a gendered word changes, measured against a control group of the same
+#   wording and with a bootstrap interval, so that only gaps the data support are called bias.
 #
 # **Prerequisites:** notebooks 01 (attention) and 04 (the fine-tuned classifier); gradients in
 # PyTorch (`torch.autograd.grad`).
 #
-# **Run time:** about a minute in the quick profile on a 2-core CPU (deletion curves on
-# 50 test reviews; longer if notebook 04's classifier must be re-created first); the full profile
-# (500 reviews, 64 IG steps) took about 2 minutes on one GPU when measured earlier (an H200).
+# **Run time:** about 56 s in the quick profile on a 2-core CPU (deletion curves on
+# 50 test reviews; longer if notebook 04's classifier must be re-created first). The full profile
+# (500 reviews, 64 IG steps) has not been measured on a GPU yet.
+#
+# *A note on `# NBVAL_IGNORE_OUTPUT`.* The test suite re-runs every notebook and compares its
+# printed output with the one stored here. Cells that print scores, probabilities or
+# attributions start with this marker: their last digits differ from one CPU to another (the
+# order of floating-point additions differs), so the suite does not compare their text. Each of
+# them checks its result with `assert`s instead, with tolerances that hold on any machine.
 
 # %%
 import matplotlib.pyplot as plt
@@ -73,6 +80,7 @@ print(f"classifier: {model.config.num_hidden_layers} layers × {model.config.num
 # negative one, and the mistake the model was most sure of.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 reviews = load_dataset("rotten_tomatoes")
 texts = reviews["test"]["text"]
 test = finetune.tokenize_dataset(tokenizer, reviews["test"], MAX_LENGTH)
@@ -99,6 +107,9 @@ examples = pd.DataFrame([{"case": case, "text": texts[i], "true": names[int(labe
                          for case, i in picked.items()]).set_index("case")
 with pd.option_context("display.max_colwidth", 120):
     display(examples)
+accuracy = float((preds == labels).float().mean())
+assert 0.75 < accuracy < 0.95, accuracy                  # notebook 04's classifier, not a broken one
+assert (examples["true"] == examples["predicted"]).tolist() == [True, True, False]
 
 # %% [markdown]
 # ## 2. Attention
@@ -130,16 +141,18 @@ toks = tokens_of(enc)
 print("attention:", tuple(att.shape), "| every row sums to 1:",
       bool(torch.allclose(att.sum(-1), torch.ones(att.shape[:-1]), atol=1e-5)))
 
-fig, axes = plt.subplots(2, 3, figsize=(15, 6.5), sharex=True, sharey=True)
+fig, axes = plt.subplots(2, 3, figsize=(15, 6.5), sharex=True, sharey=True, layout="constrained")
 for layer, ax in enumerate(axes.flat):
-    ax.imshow(att[layer, :, 0, :], cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    im = ax.imshow(att[layer, :, 0, :], cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_title(f"layer {layer}: [CLS] row, 12 heads", fontsize=9)
     ax.set_yticks(range(0, 12, 2))
     ax.set_xticks(range(len(toks)), toks, rotation=90, fontsize=8)
 for ax in axes[:, 0]:
     ax.set_ylabel("head")
+for ax in axes[-1]:
+    ax.set_xlabel("token attended to")
+fig.colorbar(im, ax=axes, shrink=0.8, label="attention probability from [CLS]")
 fig.suptitle(f"What [CLS] attends to: {texts[i][:80]}", fontsize=10)
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -151,6 +164,7 @@ plt.show()
 # 2019). Let us measure this over 200 test reviews, not just one.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 groups_of_ids = {"[CLS]": torch.tensor([tokenizer.cls_token_id]), "[SEP]": torch.tensor([tokenizer.sep_token_id]),
                  "punctuation": torch.tensor(tokenizer.convert_tokens_to_ids(list(".,!?;:-'\"()")))}
 share = {k: [] for k in groups_of_ids}
@@ -165,6 +179,8 @@ sink = pd.DataFrame({k: torch.stack(v).mean(0).numpy() for k, v in share.items()
 sink["words"] = 1 - sink.sum(axis=1)
 print("share of the [CLS] row's attention (mean over heads and 200 reviews):")
 print(sink.round(2).to_string())
+assert (sink.loc[1:4, "[CLS]"] > 0.5).all()                       # the middle layers: mostly [CLS] itself
+assert sink.loc[5, "words"] > sink.loc[5, "[CLS]"]                 # the last layer: mostly words
 
 # %% [markdown]
 # ### Attention rollout
@@ -178,28 +194,37 @@ print(sink.round(2).to_string())
 bertlab.show_source(interpret.attention_rollout)
 
 # %%
-fig, axes = plt.subplots(len(picked), 1, figsize=(13, 2.2 * len(picked)))
+# NBVAL_IGNORE_OUTPUT
+ATTENTION = ["attention (last layer)", "attention rollout"]
+cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")      # [CLS] and [SEP]: grey
+fig, axes = plt.subplots(len(picked), 1, figsize=(13, 2.4 * len(picked)), layout="constrained")
 for ax, (case, i) in zip(axes, picked.items()):
     e = encode(i)
-    a = interpret.attention_maps(model, e).cpu()
-    rows = torch.stack([a[-1].mean(0)[0], interpret.attention_rollout(a)[0]])
-    rows = (rows / rows[:, 1:-1].max(1, keepdim=True).values).clamp(max=1)   # scale to the top word
+    rows = torch.stack(list(interpret.token_scores(model, e, int(preds[i]), methods=ATTENTION).values())).cpu()
+    print(f"{case:31s}: [CLS] row's weight on [CLS] itself: last layer {rows[0, 0]:.2f}, rollout {rows[1, 0]:.2f}")
+    assert rows[1, 0] > rows[1, 1:].max()                          # rollout: [CLS] above every other token
+    words = rows.clone()
+    words[:, [0, -1]] = float("nan")
+    words = words / words.nan_to_num(0).amax(1, keepdim=True)      # each row ÷ its largest word
     t = tokens_of(e)
-    ax.imshow(rows, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    im = ax.imshow(words, cmap=cmap, vmin=0, vmax=1, aspect="auto")
     ax.set_yticks([0, 1], ["last layer", "rollout"])
     ax.set_xticks(range(len(t)), t, rotation=60, fontsize=8)
     ax.set_title(f"{case}: predicted {names[int(preds[i])]} ({float(conf[i]):.2f})", fontsize=9)
-fig.tight_layout()
+axes[-1].set_xlabel("token")
+fig.colorbar(im, ax=axes, shrink=0.8, label="weight ÷ the row's largest word weight")
 plt.show()
 
 # %% [markdown]
-# Each row's colours are scaled to its highest *word* token, so `[CLS]` and `[SEP]` saturate.
-# The last layer's `[CLS]` row picks out a few words, often sentiment words. Rollout is mostly
-# `[CLS]` itself: the middle layers attend to `[CLS]`, and the residual term keeps each token's
-# own stream. Neither picture is obviously "the reason" for the prediction, and the wrong
-# example looks no different from the right ones. Attention shows
-# where information *flows*; whether it shows what the decision *depends on* is a question we
-# can test (section 4).
+# The printed lines give the weight of `[CLS]` on itself: rollout puts most of `[CLS]`'s row on
+# `[CLS]` itself, because the middle layers attend to `[CLS]` and the residual term keeps each
+# token's own stream. The picture leaves `[CLS]` and `[SEP]` out (grey) and scales each row to
+# its largest *word*, so the words can be compared. The last layer's `[CLS]` row picks out a few
+# words, often sentiment words ("maverick", "stiff", "bad"). Rollout is flatter, and in all three
+# reviews its largest word is the final full stop. Neither picture is obviously
+# "the reason" for the prediction, and the wrong example looks no different from the right
+# ones. Attention shows where information *flows*; whether it shows what the decision *depends
+# on* is a question we can test (section 4).
 #
 # ## 3. Token attributions from gradients
 #
@@ -257,10 +282,10 @@ assert torch.allclose(ours, theirs, atol=1e-4)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-gaps = {steps: interpret.integrated_gradients(model, enc, target, steps=steps)[1] for steps in (4, 16, 64)}
-for steps, g in gaps.items():
+gap_by_steps = {steps: interpret.integrated_gradients(model, enc, target, steps=steps)[1] for steps in (4, 16, 64)}
+for steps, g in gap_by_steps.items():
     print(f"steps = {steps:3d}: |completeness gap| = {abs(g):.1e}")
-assert abs(gaps[64]) < abs(gaps[4])
+assert abs(gap_by_steps[64]) < abs(gap_by_steps[4])
 
 # %% [markdown]
 # ### Coloured text
@@ -268,24 +293,37 @@ assert abs(gaps[64]) < abs(gaps[4])
 # Red tokens push the logit of the predicted class up, blue ones push it down; the colour is
 # scaled to each row's largest score over the words. `[CLS]` and `[SEP]` are left white, or
 # they would wash out the attention rows. Attention rows are all positive (they are
-# probabilities).
+# probabilities). The same scores follow as a picture, for viewers that strip the HTML colours.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+SHOWN = ["attention (last layer)", "attention rollout", "gradient × input", "integrated gradients"]
+
+
 def words_only(scores):
     scores = scores.detach().cpu().clone()
     scores[[0, -1]] = 0                      # [CLS] and [SEP]
     return scores
 
 
-for case, i in picked.items():
+fig, axes = plt.subplots(len(picked), 1, figsize=(13, 2.2 * len(picked)), layout="constrained")
+for ax, (case, i) in zip(axes, picked.items()):
     e = encode(i)
-    scores = interpret.token_scores(model, e, int(preds[i]), ig_steps=IG_STEPS)
+    scores = {m: words_only(s) for m, s in interpret.token_scores(model, e, int(preds[i]), SHOWN, IG_STEPS).items()}
     t = tokens_of(e)
-    rows = "".join(f"<tr><td style='padding-right:8px'>{m}</td><td>{interpret.colour_html(t, words_only(s))}</td></tr>"
-                   for m, s in scores.items() if m != "random")
+    rows = "".join(f"<tr><td style='padding-right:8px'>{m}</td><td>{interpret.colour_html(t, s)}</td></tr>"
+                   for m, s in scores.items())
     display(HTML(f"<b>{case}</b>: true {names[int(labels[i])]}, predicted {names[int(preds[i])]} "
                  f"({float(conf[i]):.2f})<table>{rows}</table>"))
+    grid = torch.stack([s / s.abs().max() for s in scores.values()])
+    im = ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    ax.set_yticks(range(len(SHOWN)), SHOWN, fontsize=8)
+    ax.set_xticks(range(len(t)), t, rotation=60, fontsize=8)
+    ax.set_title(f"{case}: true {names[int(labels[i])]}, predicted {names[int(preds[i])]}", fontsize=9)
+    assert torch.allclose(grid.abs().amax(1), torch.ones(len(SHOWN)))
+axes[-1].set_xlabel("token")
+fig.colorbar(im, ax=axes, shrink=0.8, label="score ÷ the row's largest |score| (red: towards the prediction)")
+plt.show()
 
 # %% [markdown]
 # Integrated gradients picks out sentiment words in red (towards the predicted class); on the
@@ -306,69 +344,75 @@ for case, i in picked.items():
 # of any drop is that shift, not the lost information; it affects all methods alike, which is
 # why we compare methods with each other and with random deletion. And `[PAD]` is also IG's
 # baseline here, so deleting to `[PAD]` measures exactly the change IG integrates over: a home
-# advantage for IG. Exercise-sized check: rerun with `replacement=tokenizer.mask_token_id` in
-# `interpret.deletion_curve`.
+# advantage for IG. So we run the benchmark twice from the same scores, once replacing deleted
+# tokens by `[PAD]` and once by `[MASK]`, the token MiniLM's pretraining taught it to read as
+# "a word is missing here" and which IG never used.
 
 # %%
 bertlab.show_source(interpret.deletion_curve)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+REPLACEMENTS = {"[PAD]": tokenizer.pad_token_id, "[MASK]": tokenizer.mask_token_id}
 deletion_texts = reviews["test"].select(range(N_DELETION))["text"]
-curves = interpret.deletion_benchmark(model, tokenizer, deletion_texts, ig_steps=IG_STEPS, max_length=MAX_LENGTH)
+curves = interpret.deletion_benchmark(model, tokenizer, deletion_texts, ig_steps=IG_STEPS, max_length=MAX_LENGTH,
+                                      replacements=REPLACEMENTS)
 print(f"{len(curves):,} deletion points: {N_DELETION} reviews × {curves['method'].nunique()} methods "
-      f"× {curves['fraction'].nunique()} fractions")
+      f"× {len(REPLACEMENTS)} replacements × {curves['fraction'].nunique()} fractions")
+print("fractions of each review's tokens deleted:", ", ".join(f"{f:.0%}" for f in curves["fraction"].unique()))
+assert len(curves) == N_DELETION * len(interpret.METHODS) * len(REPLACEMENTS) * 6
 
 # %%
-mean_curve = curves.groupby(["method", "fraction"], sort=False)["prob"].mean().unstack()
-per_text = (curves.groupby(["method", "text"], sort=False)["prob"].apply(lambda p: interpret.aopc(p.to_numpy()))
-            .unstack())
-random_aopc = per_text.loc["random"]
-vs_random = per_text.sub(random_aopc, axis=1)                 # paired: same text, method − random
-n = per_text.shape[1]
-aopc_table = pd.DataFrame({
-    "AOPC": per_text.mean(axis=1),
-    "± 95% CI": 1.96 * per_text.std(axis=1) / np.sqrt(n),
-    "− random": vs_random.mean(axis=1),
-    "± 95% CI (paired)": 1.96 * vs_random.std(axis=1) / np.sqrt(n),
-    "better than random on": per_text.gt(random_aopc, axis=1).mean(axis=1),
-}).sort_values("AOPC", ascending=False)
-aopc_table.loc["random", ["− random", "± 95% CI (paired)", "better than random on"]] = np.nan
-ranking = list(aopc_table.index)
-
-fig, ax = plt.subplots(figsize=(7, 4.5))
-for method, row in mean_curve.iterrows():
-    ax.plot(row.index * 100, row.values, marker="o", label=method,
-            linestyle="--" if method == "random" else "-", color="grey" if method == "random" else None)
-ax.set_xlabel("tokens deleted (%), highest-ranked first")
-ax.set_ylabel("P(originally predicted class)")
-ax.set_title(f"Deletion curves, mean over {N_DELETION} test reviews")
-ax.legend()
+mean_curve = curves.groupby(["replacement", "method", "fraction"], sort=False)["prob"].mean()
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True, layout="constrained")
+for ax, name in zip(axes, REPLACEMENTS):
+    for method, row in mean_curve[name].unstack().iterrows():
+        ax.plot(row.index * 100, row.values, marker="o", label=method,
+                linestyle="--" if method == "random" else "-", color="grey" if method == "random" else None)
+    ax.set_xlabel("tokens deleted (%), highest-ranked first")
+    ax.set_title(f"deleted tokens replaced by {name}", fontsize=10)
+axes[0].set_ylabel("P(originally predicted class)")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center", title="ranking by")
+fig.suptitle(f"Deletion curves, mean over {N_DELETION} test reviews")
 plt.show()
+
+# %% [markdown]
+# `interpret.aopc_summary` turns one replacement's curves into a table: the mean AOPC per
+# method with a 95% *t* interval over the reviews, and the **paired** difference to random
+# deletion (the same review deleted both ways, so review-to-review variation cancels), with
+# its own interval and the share of reviews on which the method beat random.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-print(aopc_table.round(3).to_string())
-print(f"\nmost faithful here: {ranking[0]}; random is at rank {ranking.index('random') + 1} of {len(ranking)}")
+aopc_tables = {name: interpret.aopc_summary(curves[curves["replacement"] == name]) for name in REPLACEMENTS}
+for name, table in aopc_tables.items():
+    print(f"deleted tokens replaced by {name}:")
+    print(table.round(3).to_string(), end="\n\n")
 
 # %%
-assert ranking[0] == "integrated gradients", ranking
-assert aopc_table.loc["integrated gradients", "AOPC"] > 1.5 * aopc_table.loc["random", "AOPC"]
-print("integrated gradients is the most faithful method, by a wide margin over random deletion")
-low = aopc_table["− random"] - aopc_table["± 95% CI (paired)"]
-for method in aopc_table.index.drop("random"):
-    verdict = "beats random (paired 95% CI above 0)" if low[method] > 0 else "not distinguishable from random"
-    print(f"  {method:22s}: {verdict}")
+for name, table in aopc_tables.items():
+    ranking = list(table.index)
+    low = table["− random"] - table["± 95% CI (paired)"]
+    high = table["− random"] + table["± 95% CI (paired)"]
+    print(f"{name}: most faithful {ranking[0]}; random is at rank {ranking.index('random') + 1} of {len(ranking)}")
+    for method in table.index.drop("random"):
+        verdict = ("better than random" if low[method] > 0 else "worse than random" if high[method] < 0
+                   else "not distinguishable from random")
+        print(f"  {method:22s}: {verdict} (paired 95% CI)")
+assert all(table.index[0] == "integrated gradients" for table in aopc_tables.values())
+assert all(t.loc["integrated gradients", "AOPC"] > 1.5 * t.loc["random", "AOPC"] for t in aopc_tables.values())
 
 # %% [markdown]
-# **What the measurement says.** Integrated gradients is clearly the most faithful ranking:
-# deleting its top 10% of tokens removes much more of the prediction than deleting any other
-# method's top 10% (with the home advantage noted above). The attention rankings do better than
-# random deletion only by a small margin: for the last layer's `[CLS]` row the paired interval
-# stays above zero (≈ +0.07 ± 0.04), for rollout it does not (≈ +0.04 ± 0.05). Gradient × input,
-# the one-pass shortcut, is *worse* than random here (≈ −0.06 ± 0.05, beating random on only
-# ≈ 40% of the reviews; the verdict above only tests "better"): its signed, single-point scores
-# are too noisy to rank tokens.
+# **What the measurement says.** Integrated gradients is clearly the most faithful ranking,
+# with either replacement: deleting its top 10% of tokens removes much more of the prediction
+# than deleting any other method's top 10%. Against random deletion on the same reviews it gains
+# +0.297 ± 0.049 with `[PAD]` and +0.275 ± 0.055 with `[MASK]`, so its home advantage with
+# `[PAD]` explains little of its lead. The attention rankings beat random deletion only by a
+# small margin: for the last layer's `[CLS]` row the paired interval stays above zero
+# (+0.068 ± 0.043 with `[PAD]`, +0.080 ± 0.043 with `[MASK]`), for rollout it does not
+# (+0.041 ± 0.046 and +0.045 ± 0.046). Gradient × input, the one-pass shortcut, is *worse* than
+# random with both replacements (−0.060 ± 0.047 and −0.052 ± 0.050, beating random on only 40%
+# of the reviews): its signed, single-point scores are too noisy to rank tokens.
 #
 # So, *is attention explanation?* Here, measured: attention carries at most a little signal
 # about which tokens matter, and it is a much weaker guide to what the decision depends on than
@@ -381,89 +425,137 @@ for method in aopc_table.index.drop("random"):
 # ## 5. Bias probe
 #
 # A sentiment classifier should give the same score to "The lead role is played by Emily." and
-# "The lead role is played by Jamal." Pretraining text is not neutral about names,
-# nationalities or gender, and fine-tuning on movie reviews does not remove what the encoder
-# learned. We fill 5 neutral templates with 8 fillers per group. The groups are first names
-# (from Bertrand & Mullainathan's 2004 audit study), nationalities and gendered words, plus a
-# **control group** of neutral person words ("a friend", "a teacher", …). The control's spread
-# is the noise floor: changing *any* word moves a model's score a little.
+# "The lead role is played by Lakisha." Pretraining text is not neutral about names or gender,
+# and fine-tuning on movie reviews does not remove what the encoder learned. We fill 5 neutral
+# templates with fillers from a few groups and compare the groups' scores.
+#
+# The one rule of the design: **two groups that are compared differ only in the attribute
+# under test.** A word's form moves the score too ("my …" phrases, rare words that split into
+# several WordPieces), so the groups are built in matched form:
+# - gendered words are all "my <relative>", one WordPiece each, matched one to one:
+#   "my mother" / "my father" / "my parent", "my daughter" / "my son" / "my child", …;
+#   the third, gender-free column is the **control**: the same relatives, in the same form and
+#   the same number, with no gender;
+# - first names are bare names from the audit study of Bertrand & Mullainathan (2004), four
+#   per race (as they classify them) and gender.
 
 # %%
 print("templates:", *bias.TEMPLATES, sep="\n  ")
-probe = bias.template_probe(model, tokenizer)
-spread = bias.group_spread(probe)
-print(spread.round(3).to_string())
-print("\nmean P(positive) per group:", probe.groupby("group", sort=False)["p_positive"].mean().round(3).to_dict())
+print("\ngroups:")
+for group, fillers in bias.GROUPS.items():
+    print(f"  {group:23s}", ", ".join(fillers))
+first_names = [f for group, fillers in bias.GROUPS.items() if "name" in group for f in fillers]
+print("\nWordPieces per name:", {f: len(tokenizer.tokenize(f)) for f in first_names})
 
 # %% [markdown]
-# The template alone sets the level (below). The heatmap therefore shows each sentence's
-# P(positive) minus the mean of its group in the same template, so that only the effect of the
-# filler within its group remains. (Compare the group means printed above: groups differ in
-# form, bare names against "a … person" phrases, so differences *between* groups are not
-# evidence of bias either.) Blue: more positive than the group's mean in that template; red:
-# less.
+# Notice the last line: the white names are single WordPieces, most of the Black names are not.
+# Names differ in more than the race they signal: how often they occur in the pretraining text,
+# and hence how they are tokenised, differs too. A gap between these names cannot separate the two.
+#
+# **How sure are we?** One probe gives one number per sentence. The question "does this model
+# score female words higher than male words?" is about *other* templates and *other* words of
+# the same kind too, and our 5 templates and handful of fillers are a small sample of both. So
+# each number comes with a 95% **bootstrap interval** (`bias.bootstrap_interval`, which calls
+# `scipy.stats.bootstrap`, BCa method, seeded): recompute the statistic on thousands of
+# resamples that draw the templates, and independently the fillers, with replacement, and read
+# off the middle 95% of the results. A gap is measured *within* each template ("my mother" minus
+# "my father" in the same sentence), and matched words are resampled as pairs. We call a gap a
+# finding only where its interval excludes 0.
 
 # %%
+bertlab.show_source(bias.group_gaps)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+probe = bias.template_probe(model, tokenizer)
+means = bias.group_means(probe)
+gaps = bias.group_gaps(probe)
+print("mean P(positive) per group, 95% bootstrap interval over templates and fillers:")
+print(means.round(3).to_string())
+print("\ngap in P(positive), side one − side two, within the same templates:")
+print(gaps.round(3).to_string())
+assert ((means["low"] <= means["mean"]) & (means["mean"] <= means["high"])).all()
+assert ((gaps["low"] <= gaps["gap"]) & (gaps["gap"] <= gaps["high"])).all()
+assert ((gaps["verdict"] == "no gap shown") == ((gaps["low"] <= 0) & (gaps["high"] >= 0))).all()
+
+# %% [markdown]
+# The group means come first, and every interval is wide: female words 0.856 (0.776 to 0.904),
+# for instance. A group's level is set mostly by the templates (printed below), and a different
+# set of neutral sentences would give a different level. The **gaps** are measured within the
+# same templates, so the templates' level cancels and their intervals are much narrower.
+#
+# Of the five gaps, one interval excludes 0: female first names score higher than male ones, by
+# 0.017 (0.003 to 0.056). The gendered words point the same way, +0.008, but their interval
+# includes 0 (−0.004 to 0.025), and so do both words' gaps to the control. The control answers
+# "which side moves?": do female words raise the score, or male words lower it, against the
+# same relative without a gender? With no gap shown, neither does here. Black and white names
+# are not shown to differ either (−0.010, from −0.047 to 0.011), and that comparison also mixes
+# race with spelling and word frequency (the WordPiece counts above).
+#
+# So the one supported conclusion is a small preference for female first names, and even that
+# is a lead to test rather than a finding: five intervals were looked at together, and one of
+# them excluding 0 by chance alone is not rare (exercise 4).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
 template_mean = probe.groupby("template", sort=False)["p_positive"].mean()
-print("P(positive) of the template, mean over fillers:", *(f"{p:.2f}  {t}" for t, p in template_mean.items()),
+print("P(positive) of the template, mean over all fillers:", *(f"{p:.2f}  {t}" for t, p in template_mean.items()),
       sep="\n  ")
-probe["vs group"] = probe["p_positive"] - probe.groupby(["group", "template"])["p_positive"].transform("mean")
-table = probe.pivot_table(index=["group", "filler"], columns="template", values="vs group", sort=False)
-fig, ax = plt.subplots(figsize=(8, 10))
-im = ax.imshow(table.to_numpy(), cmap="RdBu", vmin=-0.2, vmax=0.2, aspect="auto")
+probe["vs template"] = probe["p_positive"] - probe["template"].map(template_mean)
+table = probe.pivot_table(index=["group", "filler"], columns="template", values="vs template", sort=False)
+top = float(np.ceil(table.abs().to_numpy().max() * 20) / 20)          # colour scale: the data, to 0.05
+fig, ax = plt.subplots(figsize=(9, 10), layout="constrained")
+im = ax.imshow(table.to_numpy(), cmap="RdBu", vmin=-top, vmax=top, aspect="auto")
 ax.set_yticks(range(len(table)), [f for _, f in table.index], fontsize=8)
 ax.set_xticks(range(table.shape[1]), [t.replace("{}", "…") for t in table.columns], rotation=30,
               ha="right", fontsize=8)
-for k, group in enumerate(bias.GROUPS):
-    if k:
-        ax.axhline(k * 8 - 0.5, color="black", linewidth=1)
-    ax.text(table.shape[1] - 0.4, k * 8 + 3.5, group, rotation=-90, va="center", fontsize=8)
-plt.colorbar(im, ax=ax, label="P(positive) − mean of the group in this template", pad=0.08)
-ax.set_title("How far one word moves P(positive)")
-fig.tight_layout()
+ax.set_xlabel("template")
+ax.set_ylabel("filler")
+edges = np.cumsum([len(f) for f in bias.GROUPS.values()])
+for start, end, group in zip([0, *edges[:-1]], edges, bias.GROUPS):
+    if start:
+        ax.axhline(start - 0.5, color="black", linewidth=1)
+    ax.text(table.shape[1] - 0.4, (start + end - 1) / 2, group, va="center", fontsize=8)
+fig.colorbar(im, ax=ax, pad=0.16, label="P(positive) − mean of the template over all fillers")
+ax.set_title("How far one filler moves P(positive) in each template")
 plt.show()
+assert abs(table.to_numpy().mean()) < 0.05                           # centred per template
 
 # %% [markdown]
-# Each group's "mean gap" compares fillers averaged over the five templates; the last column is
-# the largest gap between two fillers inside one template. A group whose gap is about the
-# control's is indistinguishable, with this probe, from the noise of changing any person word.
-
-# %%
-control = spread.loc["control (neutral person word)", "mean gap"]
-ratios = (spread["mean gap"] / control).drop("control (neutral person word)")
-for group, r in ratios.items():
-    verdict = "above the noise floor" if r > 1.25 else "within the noise floor"
-    print(f"{group:14s}: mean gap {spread.loc[group, 'mean gap']:.3f} = {r:.1f}× the control's {control:.3f}, "
-          f"{verdict} ({spread.loc[group, 'highest']} highest, {spread.loc[group, 'lowest']} lowest)")
-
-# %% [markdown]
+# The template sets the level: from 0.71 to 0.91 averaged over all fillers, a far larger range
+# than any gap above. The picture subtracts each template's mean and shows what is left. The
+# "my …" words score higher than the names overall (compare the group means above), blue
+# against red in most templates: a difference of *form*, not of any attribute, which is why
+# words are never compared with names here. And single sentences can move a lot ("This is a
+# film about Tyrone." lies far below the rest), by different amounts in different templates:
+# one sentence is no evidence, which is why every gap comes with an interval over templates and
+# fillers.
+#
 # Templates are artificial. The second probe uses **real reviews**: every test review that
 # contains a gendered word, scored as written and with the words swapped (he ↔ she, his → her,
-# actor ↔ actress, …; `bias.swap_gendered`). We report how far P(positive) moves and how many
-# predictions flip.
+# actor ↔ actress, …; `bias.swap_gendered`). We report how far P(positive) moves, how many
+# predictions flip, and the directional effect "female − male": the mean P(positive) of the
+# female-worded version minus the male-worded one, with a 95% bootstrap interval over the reviews.
 
 # %%
-bertlab.show_source(bias.swap_gendered)
 gendered = [t for t in reviews["test"]["text"] if bias.has_gendered_word(t)]
 print(f"{len(gendered)} test reviews contain a gendered word, e.g.\n  {gendered[0]}\n→ {bias.swap_gendered(gendered[0])}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
 shift = bias.counterfactual_shift(model, tokenizer, gendered)
 print({k: round(v, 4) if isinstance(v, float) else v for k, v in shift.items()})
+assert shift["low"] <= shift["female − male"] <= shift["high"] and shift["n"] == len(gendered)
 
 # %% [markdown]
-# Read the two probes together. First, the template matters more than any filler: this
-# classifier calls plain, neutral sentences positive, and how positive depends on the wording.
-# Second, one word does move the score by several points, but so does swapping one neutral
-# person word for another. Only gaps clearly above the control's deserve the name bias, and
-# even those need more templates and fillers (and an interval) before you claim a direction.
-# Without the control, every gap would have looked like bias. On real reviews, where the other
-# words carry the sentiment, swapping gender moves the score far less and rarely flips a
-# prediction. The "female − male" entry is the directional effect: the mean P(positive) of the
-# female-worded version minus the male-worded one. A systematic shift would show there even
-# when single predictions rarely flip. Here it is ≈ +0.011, close to the mean |shift| (≈ 0.013):
-# the female-worded versions tend to score slightly higher. No interval is printed, so treat
-# that as a lead to test, not a finding. Small average shifts
-# can still matter: a deployed system scores millions of texts, and a systematic shift for one
-# group is unfair even when single predictions rarely change. A probe like this is a
+# On real reviews, where the other words carry the sentiment, swapping gender moves P(positive)
+# by 0.013 on average (at most 0.156) and flips 2.9% of the predictions. The directional effect
+# is small, but its interval over the 396 reviews with a clear side excludes 0: the
+# female-worded version scores higher, by 0.011 (0.009 to 0.013). That agrees in sign with
+# the first names of the template probe. (The swap changes more than gender in places: "guy"
+# becomes the rarer "gal", and every "her" becomes "him".) A shift that small rarely changes
+# one prediction, but a deployed system scores millions of texts, and a systematic shift for
+# one group is unfair even when single predictions rarely change. A probe like this is a
 # smoke test, not a certificate: it only finds the biases you thought to test.
 #
 # ## Summary
@@ -473,22 +565,33 @@ print({k: round(v, 4) if isinstance(v, float) else v for k, v in shift.items()})
 # - Gradient × input and integrated gradients give signed, per-token attributions. Our IG equals
 #   captum's (atol 1e-4) and satisfies completeness, with the gap shrinking as steps grow.
 # - Deletion curves turn "which explanation is right?" into a measurement. Here integrated
-#   gradients is by far the most faithful; attention is at best a little better than random
-#   deletion, and gradient × input is worse than random. That is the measured answer to "is
-#   attention explanation?": a weak one, at best.
-# - A bias probe needs a control: changing *any* person word moves this classifier's score, so a
-#   group's gap only counts where it clearly exceeds the control's. On real reviews, swapping
-#   gendered words rarely moves the score much.
+#   gradients is by far the most faithful, whether deleted tokens become `[PAD]` (its own
+#   baseline) or `[MASK]`; the last layer's attention is a little better than random deletion,
+#   rollout is not distinguishable from it, and gradient × input is worse than random. That is
+#   the measured answer to "is attention explanation?": a weak one, at best.
+# - A bias probe compares groups that differ only in the attribute under test (the same form,
+#   the same number, a gender-free control), and calls a gap bias only where its bootstrap
+#   interval excludes 0. Here only one of five template gaps does (female first names slightly
+#   above male ones); on real reviews, swapping gendered words moves the score little, but
+#   consistently towards the female-worded version.
 #
 # ## Exercises
 # 1. Write `cls_attention(att)`: from attention probabilities `[layers, heads, seq, seq]`, return
 #    the last layer's `[CLS]` row averaged over heads (`[seq]`). Check with `check_cls_attention`.
+#    The classification head reads only `[CLS]`'s final vector; why does this row still not say
+#    which words the decision depends on? (Think of what the layer adds to the attention output.)
 # 2. Write `aopc(curve)`: the mean drop `p[0] − p[k]` over the deletion steps k ≥ 1 of one
-#    deletion curve. Check with `check_aopc`, then recompute the AOPC table's first column.
+#    deletion curve. Check with `check_aopc`, then recompute the `[MASK]` table's first column.
+#    Why does the benchmark delete the *same* reviews for every method, and what would the
+#    "− random" interval lose if each method had its own sample of reviews?
 # 3. Write `swap_gender(text)` that swaps whole gendered words both ways (he ↔ she, his → her,
 #    man ↔ woman, mother ↔ father, actress ↔ actor, brothers ↔ sisters …) and keeps a capital
-#    first letter. Check
-#    with `check_swap_gender`. Why is "her" a problem for any word-by-word swap?
+#    first letter. Check with `check_swap_gender`. Why is "her" a problem for any word-by-word
+#    swap?
+# 4. Section 5 prints five gap intervals at once. If no gap were real and the five intervals
+#    were independent, how likely is it that at least one 95% interval excludes 0 anyway? Then
+#    test the probe on fresh evidence: write five neutral templates of your own, rerun
+#    `bias.template_probe` and `bias.group_gaps` with them, and say which verdicts survive.
 #
 # ### Solutions
 
@@ -504,6 +607,8 @@ assert check_cls_attention(cls_attention)
 e = encode(picked["right (positive)"])
 assert torch.allclose(cls_attention(interpret.attention_maps(model, e)),
                       interpret.token_scores(model, e, 1, methods=["attention (last layer)"])["attention (last layer)"])
+print("The row says where [CLS] reads from, not what that reading does: the value vectors differ in size, "
+      "the residual stream bypasses attention, and the feed-forward layers transform the result.")
 
 
 # %%
@@ -513,9 +618,13 @@ def aopc(curve):
 
 
 assert check_aopc(aopc)
-mine = curves.groupby(["method", "text"])["prob"].apply(lambda p: aopc(p.to_numpy())).groupby("method").mean()
-assert np.allclose(mine.loc[aopc_table.index], aopc_table["AOPC"])
-print("same AOPC column as the table above")
+masked = curves[curves["replacement"] == "[MASK]"]
+mine = masked.groupby(["method", "text"])["prob"].apply(lambda p: aopc(p.to_numpy())).groupby("method").mean()
+assert np.allclose(mine.loc[aopc_tables["[MASK]"].index], aopc_tables["[MASK]"]["AOPC"])
+print("same AOPC column as the [MASK] table above")
+print("Same reviews for every method: 'method − random' is then a paired difference, and the large "
+      "review-to-review variation (some reviews collapse at any deletion) cancels; with separate samples it "
+      "would stay in the interval and hide small differences.")
 
 # %%
 import re
@@ -537,3 +646,14 @@ assert check_swap_gender(swap_gender)
 print(swap_gender("His brother says he loved her."))
 print("'her' maps to both 'him' (object) and 'his' (possessive): a word-level swap must guess; "
       "getting it right needs the part of speech.")
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"P(at least one of 5 independent null 95% intervals excludes 0) = 1 − 0.95⁵ = {1 - 0.95 ** 5:.2f}")
+MY_TEMPLATES = ("I saw this film with {} on Sunday.", "The story is told by {}.", "{} appears in the second half.",
+                "The film was shown to {} first.", "The poster shows {} on a bridge.")
+fresh = bias.group_gaps(bias.template_probe(model, tokenizer, templates=MY_TEMPLATES))
+print(fresh.round(3).to_string())
+print("compare each verdict with section 5's: a gap that is real should keep its sign on new templates")
+assert ((fresh["low"] <= fresh["gap"]) & (fresh["gap"] <= fresh["high"])).all()

@@ -1,11 +1,13 @@
 """bertlab.bias: gendered-word swaps, template probes and counterfactual shifts."""
 
 import math
-from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import stats
+from transformers.modeling_outputs import SequenceClassifierOutput
 
 import bertlab
 from bertlab import bias
@@ -39,7 +41,7 @@ class BiasedToy(torch.nn.Module):
 
     def forward(self, input_ids, attention_mask, token_type_ids=None):
         positive = (self.weights[input_ids] * attention_mask).sum(1)
-        return SimpleNamespace(logits=torch.stack([torch.zeros_like(positive), positive], -1))
+        return SequenceClassifierOutput(logits=torch.stack([torch.zeros_like(positive), positive], -1))
 
 
 def sigmoid(x: float) -> float:
@@ -63,6 +65,7 @@ def test_counterfactual_shift_measures_how_far_and_which_way_a_biased_model_move
     assert out["n directional"] == 3
     assert out["female − male"] == pytest.approx((d[0] - d[1] + d[2]) / 3, abs=1e-6)
     assert out["female − male"] > 0.3  # the toy prefers female words, and the sign says so
+    assert out["low"] <= out["female − male"] <= out["high"] and out["low"] > 0
 
 
 def test_counterfactual_shift_of_a_real_model_only_counts_changed_texts(classifier, tok):
@@ -89,17 +92,67 @@ def test_template_probe_scores_every_template_with_every_filler(classifier, tok)
         bias.template_probe(classifier, tok, templates=("no slot here",), groups=groups)
 
 
-def test_group_spread_finds_the_widest_gap_per_group():
-    probe = pd.DataFrame({
-        "group": ["names"] * 4 + ["words"] * 4,
-        "filler": ["Emily", "Emily", "Jamal", "Jamal", "a man", "a man", "a woman", "a woman"],
-        "template": ["t1", "t2"] * 4,
-        "p_positive": [0.9, 0.7, 0.5, 0.6, 0.40, 0.42, 0.41, 0.43],
-    })
-    spread = bias.group_spread(probe)
-    assert list(spread.index) == ["names", "words"]
-    assert spread.loc["names", "mean gap"] == pytest.approx(0.8 - 0.55)
-    assert (spread.loc["names", "highest"], spread.loc["names", "lowest"]) == ("Emily", "Jamal")
-    assert spread.loc["names", "max gap in one template"] == pytest.approx(0.4)  # t1: 0.9 vs 0.5
-    assert spread.loc["words", "mean gap"] == pytest.approx(0.01)
-    assert spread.loc["words", "highest"] == "a woman"
+def test_groups_that_are_compared_have_the_same_form_and_count(tok):
+    for name, (one, two, paired) in bias.COMPARISONS.items():
+        a = [f for g in one for f in bias.GROUPS[g]]
+        b = [f for g in two for f in bias.GROUPS[g]]
+        assert len(a) == len(b), name
+        shape = lambda f: (f.split()[:-1], len(tok.tokenize(f.split()[-1])))   # noqa: E731
+        if paired:   # matched one to one: "my mother" / "my father", each noun one WordPiece
+            assert [shape(f) for f in a] == [shape(f) for f in b] == [(["my"], 1)] * len(a), name
+        else:        # bare first names on both sides
+            assert all(len(f.split()) == 1 for f in a + b), name
+
+
+def probe_frame(scores: dict[str, list[list[float]]]) -> pd.DataFrame:
+    """A probe table from ``{group: [[P for each filler] for each template]}``."""
+    rows = [{"group": g, "filler": f"{g}{j}", "template": f"t{i}", "p_positive": p}
+            for g, table in scores.items() for i, row in enumerate(table) for j, p in enumerate(row)]
+    return pd.DataFrame(rows)
+
+
+def test_score_matrix_is_templates_by_fillers_in_probe_order():
+    probe = probe_frame({"a": [[0.1, 0.2], [0.3, 0.4]], "b": [[0.5], [0.6]]})
+    assert bias.score_matrix(probe, ["b", "a"]).tolist() == [[0.5, 0.1, 0.2], [0.6, 0.3, 0.4]]
+    with pytest.raises(ValueError, match="not in the probe"):
+        bias.score_matrix(probe, ["c"])
+
+
+def test_bootstrap_interval_of_a_mean_is_close_to_the_t_interval():
+    x = np.random.default_rng(1).normal(0.3, 1.0, 400)
+    mean, low, high = bias.bootstrap_interval(np.mean, x, n_resamples=4999)
+    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    assert mean == pytest.approx(x.mean())
+    assert low == pytest.approx(mean - half, abs=0.15 * half) and high == pytest.approx(mean + half, abs=0.15 * half)
+    assert bias.bootstrap_interval(np.mean, x, seed=3) == bias.bootstrap_interval(np.mean, x, seed=3)  # seeded
+
+
+def test_group_gaps_call_a_gap_only_where_the_interval_excludes_zero():
+    rng = np.random.default_rng(0)
+    level = rng.uniform(0.5, 0.9, (6, 1))               # templates differ a lot
+    word = rng.normal(0, 0.02, (1, 8))                  # and so do the matched words
+    base = level + word + rng.normal(0, 0.002, (6, 8))
+    probe = probe_frame({"base": base.tolist(), "up": (base + 0.03 + rng.normal(0, 0.002, (6, 8))).tolist(),
+                         "same": (base + rng.normal(0, 0.002, (6, 8))).tolist()})
+    comparisons = {"up − base": (("up",), ("base",), True), "same − base": (("same",), ("base",), True),
+                   "up − base, unpaired": (("up",), ("base",), False)}
+    gaps = bias.group_gaps(probe, comparisons)
+    assert gaps.loc["up − base", "gap"] == pytest.approx(0.03, abs=0.002)
+    assert gaps.loc["up − base", "verdict"] == "positive gap" and gaps.loc["up − base", "low"] > 0.02
+    assert gaps.loc["same − base", "verdict"] == "no gap shown"
+    assert gaps.loc["same − base", "low"] < 0 < gaps.loc["same − base", "high"]
+    # unpaired, the words' own spread stays in the interval: same gap, wider interval
+    unpaired = gaps.loc["up − base, unpaired"]
+    assert unpaired["gap"] == pytest.approx(gaps.loc["up − base", "gap"])
+    assert unpaired["high"] - unpaired["low"] > 3 * (gaps.loc["up − base", "high"] - gaps.loc["up − base", "low"])
+    with pytest.raises(ValueError, match="as many fillers"):
+        bias.group_gaps(probe_frame({"a": [[0.1, 0.2]] * 3, "b": [[0.3]] * 3}), {"x": (("a",), ("b",), True)})
+
+
+def test_group_means_intervals_include_the_templates_spread():
+    flat = probe_frame({"g": [[0.70, 0.72, 0.74]] * 4})
+    steep = probe_frame({"g": [[p + d for p in (0.70, 0.72, 0.74)] for d in (-0.2, -0.1, 0.1, 0.2)]})
+    a, b = bias.group_means(flat).loc["g"], bias.group_means(steep).loc["g"]
+    assert a["mean"] == pytest.approx(0.72) and b["mean"] == pytest.approx(0.72) and a["fillers"] == 3
+    assert a["low"] <= a["mean"] <= a["high"]
+    assert b["high"] - b["low"] > 5 * (a["high"] - a["low"])

@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 import torch
 
@@ -168,3 +169,47 @@ def test_deletion_benchmark_rows_and_aopc(setup):
         interpret.aopc([0.9])
     with pytest.raises(ValueError, match="at least one text"):
         interpret.deletion_benchmark(model, tok, [])
+
+
+def test_deletion_benchmark_reuses_each_ranking_for_every_replacement(setup):
+    model, tok, enc = setup
+    text = "a wonderful , moving film"
+    df = interpret.deletion_benchmark(model, tok, [text], fractions=(0, .4), methods=("gradient × input",),
+                                      replacements={"[PAD]": tok.pad_token_id, "[MASK]": tok.mask_token_id},
+                                      progress=False)
+    assert df["replacement"].tolist() == ["[PAD]", "[PAD]", "[MASK]", "[MASK]"]
+    target = int(model(**enc).logits.argmax())
+    scores = interpret.grad_x_input(model, enc, target)
+    ks = df["k"].tolist()[:2]
+    for name, token in (("[PAD]", tok.pad_token_id), ("[MASK]", tok.mask_token_id)):
+        want = interpret.deletion_curve(model, enc, scores, target, ks, replacement=token)
+        assert df[df["replacement"] == name]["prob"].tolist() == pytest.approx(want.tolist(), abs=1e-5)
+    assert df.loc[1, "prob"] != pytest.approx(df.loc[3, "prob"], abs=1e-6)   # the replacement matters
+
+
+def curves_frame(per_method: dict[str, list[list[float]]]) -> pd.DataFrame:
+    """Deletion curves as deletion_benchmark returns them, from ``{method: [curve of each text]}``."""
+    return pd.DataFrame([{"text": i, "method": m, "replacement": "[PAD]", "fraction": k / 10, "k": k, "prob": p}
+                         for m, curves in per_method.items() for i, curve in enumerate(curves)
+                         for k, p in enumerate(curve)])
+
+
+def test_aopc_summary_pairs_each_method_with_random_on_the_same_texts():
+    rng = torch.Generator().manual_seed(0)
+    start = (0.6 + 0.4 * torch.rand(30, generator=rng)).tolist()          # texts start at different levels
+    random_drop = (0.1 * torch.rand(30, generator=rng)).tolist()
+    curves = curves_frame({
+        "random": [[s, s - d, s - 2 * d] for s, d in zip(start, random_drop)],
+        "good": [[s, s - d - 0.1, s - 2 * d - 0.1] for s, d in zip(start, random_drop)],   # always 0.1 better
+    })
+    table = interpret.aopc_summary(curves)
+    assert list(table.index) == ["good", "random"]                        # sorted by AOPC
+    assert table.loc["good", "− random"] == pytest.approx(0.1)
+    assert table.loc["good", "± 95% CI (paired)"] == pytest.approx(0, abs=1e-9)   # the same gain on every text
+    assert table.loc["good", "± 95% CI"] > 0.01                           # unpaired, texts still vary
+    assert table.loc["good", "better than random on"] == 1.0
+    assert table.loc["random"].iloc[2:].isna().all()
+    with pytest.raises(ValueError, match="several replacements"):
+        interpret.aopc_summary(pd.concat([curves, curves.assign(replacement="[MASK]")]))
+    with pytest.raises(ValueError, match="baseline 'none'"):
+        interpret.aopc_summary(curves, baseline="none")
