@@ -80,16 +80,23 @@ def fit_logreg(features: np.ndarray, y: Sequence[int], sample_weight: np.ndarray
     return clf.fit(np.asarray(features), np.asarray(y), sample_weight=sample_weight)
 
 
-def few_shot_accuracy(source: tuple[np.ndarray, np.ndarray], target_pool: tuple[np.ndarray, np.ndarray],
-                      target_test: tuple[np.ndarray, np.ndarray], k: int, seed: int = 0,
-                      target_weight: float = 10.0) -> float:
-    """Accuracy on ``target_test`` after training on source and ``k`` balanced, weighted target examples."""
-    (xs, ys), (xp, yp), (xt, yt) = source, target_pool, target_test
+def few_shot_predictions(source: tuple[np.ndarray, np.ndarray], target_pool: tuple[np.ndarray, np.ndarray],
+                         target_x: np.ndarray, k: int, seed: int = 0, target_weight: float = 10.0) -> np.ndarray:
+    """Labels predicted for ``target_x`` after training on source and ``k`` balanced, weighted target examples."""
+    (xs, ys), (xp, yp) = source, target_pool
     idx = balanced_sample(yp, k, seed) if k else np.array([], dtype=int)
     x = np.concatenate([xs, xp[idx]])
     y = np.concatenate([ys, yp[idx]])
     w = np.concatenate([np.ones(len(ys)), np.full(len(idx), target_weight)])
-    return float((fit_logreg(x, y, w).predict(xt) == yt).mean())
+    return fit_logreg(x, y, w).predict(target_x)
+
+
+def few_shot_accuracy(source: tuple[np.ndarray, np.ndarray], target_pool: tuple[np.ndarray, np.ndarray],
+                      target_test: tuple[np.ndarray, np.ndarray], k: int, seed: int = 0,
+                      target_weight: float = 10.0) -> float:
+    """Accuracy on ``target_test`` of :func:`few_shot_predictions` with ``k`` target examples."""
+    xt, yt = target_test
+    return float((few_shot_predictions(source, target_pool, xt, k, seed, target_weight) == yt).mean())
 
 
 def finetune_encoder(name: str, texts: Sequence[str], y: Sequence[int], labels: Sequence[str],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -83,6 +83,16 @@ def compute_cost(input_ids: Sequence[Sequence[int]], n_docs: int) -> dict[str, f
     lengths = np.array([len(ids) for ids in input_ids], dtype=float)
     return {"windows_per_doc": len(lengths) / n_docs, "tokens_per_doc": lengths.sum() / n_docs,
             "attention_per_doc": (lengths ** 2).sum() / n_docs}
+
+
+def choose(accuracy: Mapping[str, float], cost: Mapping[str, float]) -> str:
+    """Return the strategy with the highest accuracy; a tie goes to the lower cost, then to the first listed."""
+    if not accuracy:
+        raise ValueError("choose() got no strategies: pass a mapping of strategy name to accuracy.")
+    missing = [name for name in accuracy if name not in cost]
+    if missing:
+        raise ValueError(f"no cost for {missing}: pass a cost (e.g. tokens per document) for every strategy.")
+    return min(accuracy, key=lambda name: (-accuracy[name], cost[name]))  # min keeps the first of equals
 
 
 def n_windows(n_content: int, max_length: int = 512, overlap: int = 128) -> int:

@@ -58,6 +58,17 @@ def test_few_shot_examples_move_the_classifier_towards_the_target():
     zero = xl.few_shot_accuracy((xs, ys), (xp, yp), (xt, yt), k=0)
     some = xl.few_shot_accuracy((xs, ys), (xp, yp), (xt, yt), k=64, target_weight=10)
     assert zero < 0.65 and some > 0.8
+    predicted = xl.few_shot_predictions((xs, ys), (xp, yp), xt, k=64, target_weight=10)
+    assert predicted.shape == yt.shape and np.mean(predicted == yt) == some
+
+
+def test_few_shot_with_k_zero_is_the_source_only_classifier():
+    rng = np.random.default_rng(1)
+    xs = rng.normal(size=(100, 3)); ys = (xs[:, 0] > 0).astype(int)
+    xp = rng.normal(size=(50, 3)); yp = (xp[:, 1] > 0).astype(int)
+    xt = rng.normal(size=(80, 3))
+    source_only = xl.fit_logreg(xs, ys).predict(xt)
+    assert (xl.few_shot_predictions((xs, ys), (xp, yp), xt, k=0) == source_only).all()
 
 
 def test_finetune_encoder_trains_all_but_the_word_embeddings():

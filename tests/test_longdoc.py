@@ -106,3 +106,15 @@ def test_encoder_flops_dense_linear_attention_quadratic():
     # scores QKᵀ and the weighted sum of V: 2 × n² × hidden multiply-adds per layer
     c = encoder.config
     assert float(f1["attention"]) == pytest.approx(2 * 2 * 256 ** 2 * c.hidden_size * c.num_hidden_layers)
+
+
+def test_choose_takes_the_best_accuracy_and_breaks_ties_by_cost_then_order():
+    assert longdoc.choose({"head": 0.70, "tail": 0.80, "windows": 0.75}, {"head": 1, "tail": 1, "windows": 4}) == "tail"
+    # equal accuracy: the cheaper strategy wins, whichever is listed first
+    assert longdoc.choose({"windows": 0.80, "tail": 0.80}, {"windows": 4, "tail": 1}) == "tail"
+    # equal accuracy and cost: the first listed wins
+    assert longdoc.choose({"mean": 0.80, "max": 0.80}, {"mean": 4, "max": 4}) == "mean"
+    with pytest.raises(ValueError, match="no strategies"):
+        longdoc.choose({}, {})
+    with pytest.raises(ValueError, match="no cost for"):
+        longdoc.choose({"head": 0.7}, {})
