@@ -10,7 +10,7 @@ OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 NBVAL_TIMEOUT ?= 900
 PORT ?= 8888
 
-.PHONY: lab test unit notebooks portable fetch install list execute clean-venv help
+.PHONY: lab test unit notebooks portable fetch install list execute sync clean-venv help
 
 help:
 	@echo "make lab        set up (first time) and start JupyterLab on notebooks/"
@@ -19,6 +19,7 @@ help:
 	@echo "make notebooks  nbval only"
 	@echo "make portable   nbval under another CPU code path (proves outputs do not depend on the CPU)"
 	@echo "make execute    re-execute every notebook in place (to commit fresh outputs)"
+	@echo "make sync       copy markdown edits from sources/ into notebooks/ (outputs kept)"
 	@echo "make fetch      download and verify the offline assets (idempotent)"
 	@echo "make list       show cached assets and sizes"
 
@@ -56,13 +57,20 @@ test: unit notebooks
 portable: fetch
 	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 $(MAKE) notebooks
 
-# Regenerate each notebook from its jupytext source (notebooks/NN_*.py) and execute it in place,
+# Regenerate each notebook from its jupytext source (sources/NN_*.py) and execute it in place,
 # top to bottom, so the committed .ipynb carries fresh outputs with consecutive counts.
 execute: fetch
-	for py in notebooks/[0-9]*.py; do \
-	    $(VENV)/bin/jupytext --quiet --to ipynb "$$py" && \
+	for py in sources/[0-9]*.py; do \
+	    nb=notebooks/$$(basename "$${py%.py}").ipynb; \
+	    $(VENV)/bin/jupytext --quiet --output "$$nb" "$$py" && \
 	    $(OFFLINE) $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-	        --ExecutePreprocessor.timeout=$(NBVAL_TIMEOUT) "$${py%.py}.ipynb" || exit 1; \
+	        --ExecutePreprocessor.timeout=$(NBVAL_TIMEOUT) "$$nb" || exit 1; \
+	done
+
+# After editing only markdown in sources/: copy the text into the notebooks, keeping their outputs.
+sync: $(STAMP)
+	for py in sources/[0-9]*.py; do \
+	    $(VENV)/bin/jupytext --quiet --update --output notebooks/$$(basename "$${py%.py}").ipynb "$$py" || exit 1; \
 	done
 
 clean-venv:

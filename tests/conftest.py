@@ -78,3 +78,12 @@ def classifier():
     """MiniLM with a fresh, seeded 2-class head (negative, positive), in eval mode."""
     torch.manual_seed(0)
     return bertlab.load_classifier("minilm-l6", labels=["negative", "positive"]).eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_tokenizer():
+    """A BERT tokenizer over a 12-word vocabulary: Chinese characters and emoji are [UNK]."""
+    from transformers import BertTokenizer
+
+    words = "[PAD] [UNK] [CLS] [SEP] [MASK] the film was great emoji and more".split()
+    return BertTokenizer(vocab={w: i for i, w in enumerate(words)})

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+SOURCES = ROOT / "sources"   # jupytext pairs notebooks/NN.ipynb with sources/NN.py (jupytext.toml)
 
 
 def load(path):
@@ -19,8 +21,15 @@ def load(path):
 
 
 def test_every_numbered_notebook_has_its_jupytext_pair():
-    sources = sorted(NOTEBOOKS[0].parent.glob("[0-9][0-9]*_*.py"))
-    assert len(NOTEBOOKS) >= 10 and [p.with_suffix(".py") for p in NOTEBOOKS] == sources
+    sources = sorted(SOURCES.glob("[0-9][0-9]*_*.py"))
+    assert len(NOTEBOOKS) >= 10 and [SOURCES / f"{p.stem}.py" for p in NOTEBOOKS] == sources
+
+
+def test_the_learners_folder_holds_only_the_notebooks():
+    """What JupyterLab's file browser shows a learner: the numbered notebooks, in order, nothing else."""
+    shown = sorted(p.name for p in NOTEBOOKS[0].parent.iterdir()
+                   if not p.name.startswith(".") and p.name != "__pycache__")
+    assert shown == [p.name for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -52,8 +61,8 @@ def test_notebook_opens_with_objectives_prerequisites_runtime_and_closes_with_ex
 def test_notebook_matches_its_jupytext_source(path):
     import jupytext
 
-    source = path.with_suffix(".py")
-    assert source.exists(), f"{source.name} missing: pair with `jupytext --set-formats ipynb,py:percent`"
+    source = SOURCES / f"{path.stem}.py"
+    assert source.exists(), f"sources/{source.name} missing: jupytext pairs it by jupytext.toml"
     paired = jupytext.read(source)
     cells = load(path)["cells"]
     assert ["".join(c["source"]) for c in cells] == [c["source"] for c in paired.cells], \

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -379,7 +379,7 @@ plt.show()
 # ### Solutions
 
 # %%
-from exercises import check_confidence_interval, check_freeze_encoder, check_mean_sd
+from bertlab.exercises import check_confidence_interval, check_freeze_encoder, check_mean_sd
 
 
 def mean_sd(values: list[float]) -> tuple[float, float]:

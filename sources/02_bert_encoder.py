@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -338,7 +338,7 @@ assert cls_sim.argmax() == mean_sim.argmax() == 2, "the 'opposite' pair is the m
 # ### Solutions
 
 # %%
-from exercises import check_bert_parameter_count, check_mean_pool, check_wordpiece
+from bertlab.exercises import check_bert_parameter_count, check_mean_pool, check_wordpiece
 
 
 def my_wordpiece(word: str, vocab: dict[str, int]) -> list[str]:

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -578,7 +578,7 @@ print(domain.rename(columns={"difference": "difference", "low": "95% low", "high
 
 # %%
 ### BEGIN SOLUTION
-from exercises import check_cosine_matrix, check_retrieval_accuracy, check_unk_rate
+from bertlab.exercises import check_cosine_matrix, check_retrieval_accuracy, check_unk_rate
 
 
 def unk_rate(texts, tokenizer):

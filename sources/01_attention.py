@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -384,7 +384,7 @@ table
 #   log-log slope depends on the machine).
 #
 # ## Exercises
-# Each exercise has a checker in `notebooks/exercises.py` that tells you what is wrong.
+# Each exercise has a checker in `bertlab/exercises/` that tells you what is wrong.
 # 1. Implement `my_softmax(x)` over the last dimension. It must survive `[1000, 1001, 1002]`.
 # 2. Implement `my_causal_mask(n)`: a bool `[n, n]` mask in which query `i` may see keys `0..i`
 #    (what GPT uses instead of BERT's all-True mask).
@@ -392,7 +392,7 @@ table
 #    bertlab or `torch.nn.functional.scaled_dot_product_attention`.
 #
 # ```python
-# from exercises import check_softmax, check_causal_mask, check_attention
+# from bertlab.exercises import check_softmax, check_causal_mask, check_attention
 # def my_softmax(x): ...
 # check_softmax(my_softmax)
 # ```
@@ -400,7 +400,7 @@ table
 # ### Solutions
 
 # %%
-from exercises import check_attention, check_causal_mask, check_softmax
+from bertlab.exercises import check_attention, check_causal_mask, check_softmax
 
 
 def my_softmax(x: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -429,7 +429,7 @@ print(f"ratio: {bert_flops / our_flops:,.0f}")
 # ### Solutions
 
 # %%
-from exercises import check_bert_masking, check_nsp_example, check_sentence_order
+from bertlab.exercises import check_bert_masking, check_nsp_example, check_sentence_order
 
 
 def bert_mask(input_ids, special_mask, mask_id, vocab_size, generator):

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -483,7 +483,7 @@ print("pool() equals the per-document loop for all three methods (atol 1e-6)")
 
 # %%
 ### BEGIN SOLUTION
-from exercises import check_n_windows, check_vote_pool
+from bertlab.exercises import check_n_windows, check_vote_pool
 
 
 def n_windows(n_content, max_length, overlap):

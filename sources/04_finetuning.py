@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -335,7 +335,7 @@ assert [p["label"] for p in classifier(new_reviews[:2])] == ["positive", "negati
 # ### Solutions
 
 # %%
-from exercises import check_macro_f1, check_padding_waste, check_warmup_schedule
+from bertlab.exercises import check_macro_f1, check_padding_waste, check_warmup_schedule
 
 
 def padding_waste(lengths: list[int], batch_size: int) -> float:

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -532,7 +532,7 @@ if session is not None:
 # %%
 import statistics
 
-from exercises import check_int8_quantize, check_median_time, check_soft_target_loss
+from bertlab.exercises import check_int8_quantize, check_median_time, check_soft_target_loss
 
 
 def median_time(work, warmup, repeats):

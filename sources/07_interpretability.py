@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: notebooks///ipynb,sources///py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -596,7 +596,7 @@ assert shift["low"] <= shift["female − male"] <= shift["high"] and shift["n"] 
 # ### Solutions
 
 # %%
-from exercises import check_aopc, check_cls_attention, check_swap_gender
+from bertlab.exercises import check_aopc, check_cls_attention, check_swap_gender
 
 
 def cls_attention(att):

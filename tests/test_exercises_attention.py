@@ -1,0 +1,37 @@
+"""Notebook 01 · Attention: its exercise checkers pass right answers and name the usual mistakes."""
+
+import math
+
+import torch
+
+from bertlab.exercises import check_attention, check_causal_mask, check_softmax
+from checking import flagged, passes
+
+
+def test_softmax_must_survive_large_inputs(capsys):
+    def stable(x):
+        e = (x - x.max(-1, keepdim=True).values).exp()
+        return e / e.sum(-1, keepdim=True)
+
+    passes(capsys, check_softmax, stable)
+    naive = lambda x: x.exp() / x.exp().sum(-1, keepdim=True)  # noqa: E731
+    assert "subtract the row maximum" in flagged(capsys, check_softmax, naive)
+    assert "dim=-1" in flagged(capsys, check_softmax, lambda x: x.exp() / x.exp().sum(0, keepdim=True))
+
+
+def test_causal_mask_is_lower_triangular_bool(capsys):
+    passes(capsys, check_causal_mask, lambda n: torch.ones(n, n).tril().bool())
+    assert "transposed" in flagged(capsys, check_causal_mask, lambda n: torch.ones(n, n).triu().bool())
+    assert "bool" in flagged(capsys, check_causal_mask, lambda n: torch.ones(n, n).tril())
+
+
+def test_attention_is_scaled_masked_and_may_return_weights(capsys):
+    def attention(q, k, v, mask):
+        scores = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill(~mask, float("-inf"))
+        return scores.softmax(-1) @ v, scores.softmax(-1)
+
+    passes(capsys, check_attention, attention)
+    unscaled = lambda q, k, v, m: (q @ k.transpose(-2, -1)).masked_fill(~m, float("-inf")).softmax(-1) @ v  # noqa: E731
+    assert "sqrt(d_k)" in flagged(capsys, check_attention, unscaled)
+    no_mask = lambda q, k, v, mask: (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(-1) @ v  # noqa: E731
+    assert "masked_fill" in flagged(capsys, check_attention, no_mask)
