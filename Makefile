@@ -9,8 +9,19 @@ STAMP  := $(VENV)/.bertlab-installed
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 NBVAL_TIMEOUT ?= 900
 PORT ?= 8888
+# Extra JupyterLab options, e.g. LAB_ARGS=--IdentityProvider.token=workshop (the browser test sets one).
+LAB_ARGS ?=
+# The folder JupyterLab opens: notebooks/ (the teacher's copies, with solutions) or LAB_DIR=student.
+LAB_DIR ?= notebooks
+# A room with no Wi-Fi: `make lab WHEELHOUSE=/media/stick/wheelhouse ASSETS=/media/stick/assets`
+# installs from the wheels with no index and unpacks the asset cache (see docs/teaching.md).
+WHEELHOUSE ?=
+ASSETS ?=
+PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),)
+TEACHER := $(VENV)/.bertlab-teacher
 
-.PHONY: lab test unit notebooks portable fetch install list execute sync clean-venv help
+.PHONY: lab lab-settings test unit notebooks portable fetch install list execute sync student site wheelhouse \
+        teacher test-browser test-student clean-venv help
 
 help:
 	@echo "make lab        set up (first time) and start JupyterLab on notebooks/"
@@ -22,28 +33,39 @@ help:
 	@echo "make sync       copy markdown edits from sources/ into notebooks/ (outputs kept)"
 	@echo "make fetch      download and verify the offline assets (idempotent)"
 	@echo "make list       show cached assets and sizes"
+	@echo "make student    write student copies (solutions replaced by stubs) to student/"
+	@echo "make site       render the executed notebooks to site/, a static site that works with no network"
+	@echo "make wheelhouse download every pinned wheel to wheelhouse/ (for a room with no Wi-Fi)"
+	@echo "make test-browser  real-browser tests: JupyterLab runs notebook 00; the offline site renders"
+	@echo "make test-student  run every student copy top to bottom (stops only at exercises)"
 
 install: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"bertlab needs Python 3.11, found {sys.version.split()[0]}: run make PYTHON=/path/to/python3.11"'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q $(PIP_FROM) -r requirements.txt
 	$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "bertlab-dev.pth").write_text("$(CURDIR)\n")'
+	$(MAKE) --no-print-directory lab-settings
 	touch $(STAMP)
 
+# JupyterLab's defaults for a room that may have no Wi-Fi: never ask about or fetch Jupyter news.
+lab-settings:
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+
 fetch: $(STAMP)
-	$(PY) -m bertlab fetch
+	$(if $(ASSETS),$(PY) -m bertlab unpack $(ASSETS),$(PY) -m bertlab fetch)
 
 list: $(STAMP)
 	$(PY) -m bertlab list
 
-lab: fetch
-	cd notebooks && ../$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser \
-	    $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: fetch lab-settings
+	cd $(LAB_DIR) && $(CURDIR)/$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser \
+	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 unit: fetch
-	$(OFFLINE) $(PY) -m pytest tests -q
+	$(OFFLINE) $(PY) -m pytest tests -q --ignore=tests/browser
 
 notebooks: fetch
 	$(OFFLINE) $(PY) -m pytest -q --nbval notebooks --nbval-cell-timeout=$(NBVAL_TIMEOUT) \
@@ -72,6 +94,29 @@ sync: $(STAMP)
 	for py in sources/[0-9]*.py; do \
 	    $(VENV)/bin/jupytext --quiet --update --output notebooks/$$(basename "$${py%.py}").ipynb "$$py" || exit 1; \
 	done
+
+# Teacher's tools (requirements-teacher.txt), installed beside the pinned environment on first use.
+teacher: $(TEACHER)
+
+$(TEACHER): requirements-teacher.txt $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check -q $(PIP_FROM) -r requirements-teacher.txt
+	touch $(TEACHER)
+
+student: $(TEACHER)
+	$(PY) -m bertlab student
+
+test-student: student fetch
+	BERTLAB_STUDENT_RUN=all $(OFFLINE) $(PY) -m pytest -q tests/test_student.py
+
+site: $(STAMP)
+	$(PY) -m bertlab site
+
+wheelhouse:
+	$(PYTHON) -m pip download --disable-pip-version-check -q -d wheelhouse \
+	    -r requirements.txt -r requirements-teacher.txt
+
+test-browser: $(TEACHER) fetch site
+	$(OFFLINE) $(PY) -m pytest -q tests/browser
 
 clean-venv:
 	rm -rf $(VENV)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from . import me5
+from . import me5, student
 from .store import REGISTRY, AssetError, cache_dir, fetch, status
 
 
@@ -27,8 +28,14 @@ def main(argv: list[str] | None = None) -> int:
                          help=f"assets to fetch (default: all): {', '.join([*REGISTRY, me5.MODEL_NAME])}")
     p_fetch.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("list", help="show the assets, whether they are cached, and their sizes")
+    p_student = sub.add_parser("student", help="write student copies of the notebooks (solutions -> stubs)")
+    p_student.add_argument("--out", default=str(student.ROOT / "student"), help="folder to write (default: student/)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "student":
+            for path in student.write_copies(out=Path(args.out)):
+                print(path)
+            return 0
         if args.command == "fetch":
             names = args.names or [*REGISTRY, me5.MODEL_NAME]
             done = fetch([n for n in names if n != me5.MODEL_NAME], progress=not args.quiet)
