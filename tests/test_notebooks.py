@@ -118,3 +118,26 @@ def test_nbval_markers_are_exactly_what_nbval_honours(path):
                 assert line.strip() in NBVAL_MARKERS, (
                     f"{path.name} cell {i}: {line.strip()!r} is not a marker nbval honours; write exactly "
                     "one of " + ", ".join(sorted(NBVAL_MARKERS)) + " and put the reason on the next line")
+
+
+def _cell_seconds(cell) -> float:
+    """How long a code cell ran when the notebook was last executed (its timing metadata)."""
+    from datetime import datetime
+
+    times = cell.get("metadata", {}).get("execution", {})
+    start, end = times.get("iopub.execute_input"), times.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    parse = lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_cell_that_runs_longer_than_20_seconds_shows_progress(path):
+    """In a workshop a silent 2-minute cell looks like a hang: a long cell prints as it goes (a
+    progress bar or periodic lines; stderr counts, nbval does not compare it)."""
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] == "code" and (took := _cell_seconds(cell)) > 20:
+            streams = [o for o in cell.get("outputs", []) if o["output_type"] == "stream"]
+            lines = sum("".join(o["text"]).count("\n") + "".join(o["text"]).count("\r") for o in streams)
+            assert lines >= 2, f"{path.name} cell {i} ran {took:.0f} s and printed {lines} line(s) of progress"
