@@ -41,27 +41,15 @@ def refuse_to_train(*args, **kwargs):
 
 
 # --------------------------------------------------------------------------- texts that are not strings
-def test_predict_names_a_missing_text(classifier, tok):
-    with pytest.raises(TypeError, match=r"entry 1 of the texts is None, not a string: .*missing texts") as err:
-        bertlab.predict(classifier, tok, ["good", None])
-    assert_one_sentence(err)
-
-
-def test_predict_names_a_text_that_is_a_number(classifier, tok):
-    with pytest.raises(TypeError, match=r"entry 1 of the texts is the int 3, not a string") as err:
-        bertlab.predict(classifier, tok, ["good", 3])
-    assert_one_sentence(err)
-
-
-def test_embed_names_a_missing_text(encoder, tok):
-    with pytest.raises(TypeError, match=r"entry 1 of the texts is None, not a string") as err:
-        bertlab.embed(encoder, tok, ["good", None])
-    assert_one_sentence(err)
-
-
-def test_embed_names_a_text_that_is_a_number(encoder, tok):
-    with pytest.raises(TypeError, match=r"entry 1 of the texts is the int 3, not a string") as err:
-        bertlab.embed(encoder, tok, ["good", 3])
+@pytest.mark.parametrize("entry, says", [(None, r"is None, not a string: .*missing texts"),
+                                         (3, r"is the int 3, not a string")], ids=["None", "a number"])
+@pytest.mark.parametrize("run", [
+    lambda request, texts: bertlab.predict(request.getfixturevalue("classifier"), request.getfixturevalue("tok"), texts),
+    lambda request, texts: bertlab.embed(request.getfixturevalue("encoder"), request.getfixturevalue("tok"), texts),
+], ids=["predict", "embed"])
+def test_predict_and_embed_name_the_entry_that_is_not_a_text(request, run, entry, says):
+    with pytest.raises(TypeError, match=rf"entry 1 of the texts {says}") as err:
+        run(request, ["good", entry])
     assert_one_sentence(err)
 
 
