@@ -36,8 +36,9 @@ never backs a more precise claim (``0.7`` does not back ``0.73``).
 - *Run time*: the first time on the ``**Run time:**`` line (paragraph) of a notebook's first
   markdown cell: it is the quick-profile time, which ``test_stated_run_time_matches_the_recorded_
   execution`` holds to the notebook's execution timing metadata instead. Other numbers on that
-  line (a full-profile or GPU time, say) are ordinary claims. Likewise, README's per-notebook run
-  times (``00 12 s, 01 12 s, ...``) are checked against that metadata, not against outputs.
+  line (a full-profile or GPU time, say) are ordinary claims. Likewise, per-notebook run times
+  in README or docs/ (``00 12 s, 01 12 s, ...``, or a table with a run-time column) are checked
+  against that metadata, not against outputs.
 - *Citations*: a number quoted from the literature is backed by its source, not by our outputs:
   exempt when the same source line carries ``(Author et al., YEAR)``, ``(Author, YEAR)`` or
   ``(Author and Author, YEAR)`` (``;``-separated lists and markdown links allowed; a citation
@@ -59,7 +60,7 @@ markdown cell has a line starting ``**Run time:**`` whose first time (``about 8 
 code cell's ``iopub.execute_input`` to the last code cell's ``shell.execute_reply``. A run
 shorter than 30 s is compared against ``max(measured, 10 s)`` on the upper side (so "about 15
 seconds" passes for a 9 s run). Missing timing metadata fails: re-execute with ``make execute``.
-README's per-notebook run times, if it lists any, are held to the same rule.
+Per-notebook run times in README and docs/, where listed, are held to the same rule.
 
 Run: ``.venv/bin/python -m pytest -q tests/test_claims.py`` (static; reads the JSON, a few seconds).
 """
@@ -68,13 +69,14 @@ from __future__ import annotations
 
 import bisect
 import copy
-import datetime
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from bertlab.site import measured_seconds  # the run time the site's index shows too
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -481,23 +483,6 @@ def _report(name: str, unbacked: list[Claim], backing_what: str) -> str:
 FACTOR = 1.5
 
 
-def _timestamp(s: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
-
-
-def measured_seconds(nb: dict) -> float:
-    """First code cell's iopub.execute_input to last code cell's shell.execute_reply."""
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    if not code:
-        raise ValueError("no code cells")
-    first = code[0].get("metadata", {}).get("execution", {}).get("iopub.execute_input")
-    last = code[-1].get("metadata", {}).get("execution", {}).get("shell.execute_reply")
-    if not first or not last:
-        raise LookupError("no execution timing metadata (iopub.execute_input of the first code cell, "
-                          "shell.execute_reply of the last): re-execute with `make execute`")
-    return (_timestamp(last) - _timestamp(first)).total_seconds()
-
-
 def time_agrees(stated: float, measured: float) -> bool:
     upper = max(measured, 10.0) if measured < 30 else measured
     return measured / FACTOR <= stated <= upper * FACTOR
@@ -569,7 +554,7 @@ def test_every_stated_number_is_backed_by_a_stored_output(path):
         assert not unbacked, _report(name, unbacked, "no stored output of this notebook")
     else:
         text = path.read_text()
-        spans = [span for _, _, span, _ in readme_notebook_times(text)] if path == README else []
+        spans = [span for _, _, span, _ in readme_notebook_times(text)]
         unbacked = unbacked_in_markdown(text, all_outputs(), spans)
         assert not unbacked, _report(name, unbacked, "no notebook's stored output nor run record")
 
@@ -595,11 +580,12 @@ def test_stated_run_time_matches_the_recorded_execution(path):
         f"allowed: {measured / FACTOR:.0f}-{(max(measured, 10) if measured < 30 else measured) * FACTOR:.0f} s")
 
 
-def test_readme_per_notebook_run_times_match_the_recorded_executions():
-    text = README.read_text()
+@pytest.mark.parametrize("path", [README, *DOCS], ids=lambda p: str(p.relative_to(ROOT)))
+def test_per_notebook_run_times_in_readme_and_docs_match_the_recorded_executions(path):
+    text = path.read_text()
     stated = readme_notebook_times(text)
     if not stated:
-        pytest.skip("README lists no per-notebook run times (no `NN <time>` list, no table with a "
+        pytest.skip(f"{path.name} lists no per-notebook run times (no `NN <time>` list, no table with a "
                     "time column naming notebooks): nothing to check")
     by_id = {p.name.split("_")[0]: p for p in NOTEBOOKS}
     wrong = []
@@ -612,7 +598,7 @@ def test_readme_per_notebook_run_times_match_the_recorded_executions():
         if not time_agrees(seconds, measured):
             wrong.append(f"  line {_line_of(text, span[0])}: notebook {nid} stated {text[span[0]:span[1]]!r} "
                          f"({seconds:.0f} s), recorded execution {measured:.1f} s, in “…{context}…”")
-    assert not wrong, ("README per-notebook run times that the notebooks' execution timing metadata "
+    assert not wrong, (f"{path.name}: per-notebook run times that the notebooks' execution timing metadata "
                        "does not confirm within a factor 1.5:\n" + "\n".join(wrong))
 
 
