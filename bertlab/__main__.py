@@ -1,4 +1,4 @@
-"""Command line: ``python -m bertlab fetch [NAMES...]`` and ``python -m bertlab list``."""
+"""Command line: ``python -m bertlab fetch [NAMES...]``, ``list``, ``pack DIR``, ``unpack DIR``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import me5, student
+from . import me5, store, student
 from .store import REGISTRY, AssetError, cache_dir, fetch, status
 
 
@@ -19,6 +19,26 @@ def human(n: float) -> str:
     return str(n)
 
 
+def pack_or_unpack(command: str, folder: Path, progress: bool = True) -> int:
+    """``pack DIR``: copy the filled cache to DIR; ``unpack DIR``: verify DIR and fill the cache from it."""
+    if command == "pack":
+        manifest = store.pack(folder, progress=progress)
+        for e in manifest["entries"]:
+            print(f"{e['kind'] + '/' + e['name']:<40} {human(e['bytes']):>9}")
+        print(f"packed {len(manifest['entries'])} entries, {human(manifest['bytes'])}, to {folder}")
+        return 0
+    done = store.unpack(folder, progress=progress)
+    for key, what in done.items():
+        print(f"{key:<40} {'already cached' if what == 'cached' else 'copied and verified'}")
+    missing = store.missing_entries()
+    if missing:
+        raise AssetError(f"After unpacking {folder}, the cache {cache_dir()} still lacks {', '.join(missing)}: "
+                         f"the pack is from another bertlab version; make it again with this one (`make fetch`, "
+                         f"then `python -m bertlab pack DIR`).")
+    print(f"cache {cache_dir()} is filled: `python -m bertlab fetch` needs no network")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the process exit status."""
     parser = argparse.ArgumentParser(prog="python -m bertlab", description="bertlab's offline asset store.")
@@ -28,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
                          help=f"assets to fetch (default: all): {', '.join([*REGISTRY, me5.MODEL_NAME])}")
     p_fetch.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("list", help="show the assets, whether they are cached, and their sizes")
+    p_pack = sub.add_parser("pack", help="copy the filled cache to DIR (e.g. a USB stick), for a room with no Wi-Fi")
+    p_pack.add_argument("dir", metavar="DIR")
+    p_unpack = sub.add_parser("unpack", help="verify a pack made by `pack DIR` and copy it into the cache")
+    p_unpack.add_argument("dir", metavar="DIR")
+    for p in (p_pack, p_unpack):
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
     p_student = sub.add_parser("student", help="write student copies of the notebooks (solutions -> stubs)")
     p_student.add_argument("--out", default=str(student.ROOT / "student"), help="folder to write (default: student/)")
     args = parser.parse_args(argv)
@@ -36,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             for path in student.write_copies(out=Path(args.out)):
                 print(path)
             return 0
+        if args.command in ("pack", "unpack"):
+            return pack_or_unpack(args.command, Path(args.dir), progress=not args.quiet)
         if args.command == "fetch":
             names = args.names or [*REGISTRY, me5.MODEL_NAME]
             done = fetch([n for n in names if n != me5.MODEL_NAME], progress=not args.quiet)

@@ -9,8 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import threading
+import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 from torch import nn
@@ -122,18 +127,94 @@ def model_path(name: str) -> str:
     return name
 
 
+# --------------------------------------------------------------------------- the Hub, quickly
+HUB_TIMEOUT = 2.5  # seconds for name resolution + TCP connect to the Hub (or the proxy that reaches it)
+HUB_RECHECK = 30.0  # seconds before an unreachable Hub is asked again (a reachable one is remembered)
+_hub_checks: dict[tuple[str, int], tuple[bool, float]] = {}
+
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().upper() in ("1", "ON", "YES", "TRUE")
+
+
+def hub_offline() -> bool:
+    """True when the user told huggingface_hub or transformers not to use the network (HF_HUB_OFFLINE=1)."""
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE) or _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE")
+
+
+def hub_endpoint() -> str:
+    """The Hub URL huggingface_hub uses (``HF_ENDPOINT``, default https://huggingface.co)."""
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT
+
+
+def _hub_address(endpoint: str) -> tuple[str, int]:
+    """Where a request to ``endpoint`` first connects: its host and port, or its proxy's."""
+    url = urlsplit(endpoint)
+    host, port = url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+    proxy = urllib.request.getproxies().get(url.scheme or "https")
+    if proxy and not urllib.request.proxy_bypass(host):
+        p = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = p.hostname or host, p.port or (443 if p.scheme == "https" else 80)
+    return host, port
+
+
+def _can_connect(host: str, port: int, timeout: float) -> bool:
+    """Resolve ``host`` and open a TCP connection to it, giving up after ``timeout`` seconds in all."""
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result.append(True)
+        except OSError:  # no route, no DNS, refused, timed out
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)  # name resolution has no timeout of its own
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])
+
+
+def hub_reachable(timeout: float = HUB_TIMEOUT) -> bool:
+    """Return True when the Hugging Face Hub answers a TCP connect within ``timeout`` seconds (cached)."""
+    address = _hub_address(hub_endpoint())
+    seen = _hub_checks.get(address)
+    if seen and (seen[0] or time.monotonic() - seen[1] < HUB_RECHECK):
+        return seen[0]
+    ok = _can_connect(*address, timeout)
+    _hub_checks[address] = (ok, time.monotonic())
+    return ok
+
+
 # --------------------------------------------------------------------------- loading
 def _load(cls, name: str, **kwargs):
-    """Call ``cls.from_pretrained`` on ``name``'s folder and turn Hub/network failures into a clear error."""
+    """Call ``cls.from_pretrained`` on ``name``'s folder and turn Hub/network failures into a clear error.
+
+    A Hub name is looked up only when the Hub can be reached (a 2.5 s check, remembered): with no
+    network it is loaded from the local Hugging Face cache if it is there, else bertlab says so at
+    once instead of letting huggingface_hub retry for most of a minute.
+    """
     path = model_path(name)
+    offline = ", ".join(f"{k!r}" for k in MODELS)
+    if not (name in MODELS or Path(path).is_dir()) and not hub_offline() and not hub_reachable():
+        try:
+            return cls.from_pretrained(path, **{**kwargs, "local_files_only": True})
+        except (OSError, ValueError):
+            raise ModelNotFoundError(
+                f"Could not load model {name!r}: it is not one of bertlab's offline models ({offline}) nor "
+                f"a folder on disk, and the Hugging Face Hub ({hub_endpoint()}) cannot be reached from "
+                f"here (no network?), nor is the model in the local Hugging Face cache. Hub models need "
+                f"internet the first time; offline, use one of {offline}.") from None
     try:
         return cls.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as err:
         if name in MODELS or Path(path).is_dir():
             raise
-        offline = ", ".join(f"{k!r}" for k in MODELS)
-        hint = ("HF_HUB_OFFLINE=1 is set, so the Hub was not asked. "
-                if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True") else "")
+        hint = "HF_HUB_OFFLINE=1 is set, so the Hub was not asked. " if hub_offline() else ""
         raise ModelNotFoundError(
             f"Could not load model {name!r}: it is not one of bertlab's offline models "
             f"({offline}) and from_pretrained could not find it on the Hugging Face Hub or on "

