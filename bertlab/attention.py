@@ -95,19 +95,19 @@ class MultiHeadSelfAttention(nn.Module):
 # --------------------------------------------------------------------------- figures
 def attention_heatmap(weights: torch.Tensor | np.ndarray, tokens: Sequence[str],
                       ax: plt.Axes | None = None, title: str = "", labels: bool = True,
-                      cmap: str = "viridis") -> plt.Axes:
-    """Draw one ``[n, n]`` attention matrix: rows are queries, columns are keys."""
+                      cmap: str = "viridis", vmax: float | None = None) -> plt.Axes:
+    """Draw one ``[n, n]`` attention matrix: rows are queries, columns are keys (colour scale 0..vmax)."""
     w = weights.detach().cpu().numpy() if isinstance(weights, torch.Tensor) else np.asarray(weights)
     if ax is None:
         size = max(3.0, 0.35 * len(tokens))
         _, ax = plt.subplots(figsize=(size + 1, size))
-    im = ax.imshow(w, cmap=cmap, vmin=0, vmax=max(float(w.max()), 1e-9))
+    im = ax.imshow(w, cmap=cmap, vmin=0, vmax=max(float(w.max()), 1e-9) if vmax is None else vmax)
     if labels:
         ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
         ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
         ax.set_xlabel("key (attended to)")
         ax.set_ylabel("query (attending)")
-        plt.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        plt.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="attention weight")
     else:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -118,29 +118,56 @@ def attention_heatmap(weights: torch.Tensor | np.ndarray, tokens: Sequence[str],
 
 def attention_grid(attentions: Sequence[torch.Tensor], example: int = 0,
                    cell: float = 1.1) -> plt.Figure:
-    """Draw every layer × head attention matrix of one example as a small grid of heatmaps."""
+    """Draw every layer × head attention matrix of one example on ONE shared 0..1 colour scale."""
     layers, heads = len(attentions), attentions[0].shape[1]
-    fig, axes = plt.subplots(layers, heads, figsize=(cell * heads, cell * layers), squeeze=False)
+    fig, axes = plt.subplots(layers, heads, figsize=(cell * heads + 1.2, cell * layers + 0.8), squeeze=False,
+                             layout="constrained")
     for layer in range(layers):
         for head in range(heads):
             ax = axes[layer][head]
-            attention_heatmap(attentions[layer][example, head], [], ax=ax, labels=False)
+            attention_heatmap(attentions[layer][example, head], [], ax=ax, labels=False, vmax=1.0)
             if layer == 0:
                 ax.set_title(f"head {head}", fontsize=7)
             if head == 0:
                 ax.set_ylabel(f"layer {layer}", fontsize=7)
-    fig.tight_layout()
+    fig.colorbar(axes[0][0].images[0], ax=axes, shrink=0.6, label="attention weight (same scale in every panel)")
+    fig.supxlabel("in each panel: keys (attended to) left to right, queries (attending) top to bottom", fontsize=9)
     return fig
 
 
+ALLOWED, BLOCKED = "#2c7fb8", "#f0f0f0"
+
+
 def mask_panels(masks: dict[str, torch.Tensor | np.ndarray], tokens: Sequence[str]) -> plt.Figure:
-    """Draw several ``[n, n]`` masks (or dependency matrices) side by side."""
-    fig, axes = plt.subplots(1, len(masks), figsize=(3.6 * len(masks), 3.6))
+    """Draw ``[n, n]`` masks side by side with ONE colour meaning: bool masks in two colours
+    (may attend / blocked, with a legend), numeric matrices (e.g. recurrent steps) with their own colourbar."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    fig, axes = plt.subplots(1, len(masks), figsize=(3.9 * len(masks), 4.4), layout="constrained")
+    two = ListedColormap([BLOCKED, ALLOWED])
+    any_bool = False
     for ax, (title, m) in zip(np.atleast_1d(axes), masks.items()):
         m = m.detach().cpu().numpy() if isinstance(m, torch.Tensor) else np.asarray(m)
-        ax.imshow(m.astype(float), cmap="Greys", vmin=0, vmax=max(1.0, float(m.max())))
+        if m.dtype == bool:
+            any_bool = True
+            ax.imshow(m.astype(float), cmap=two, vmin=0, vmax=1)
+            ax.set_xlabel("key (attended to)")
+            ax.set_ylabel("query (attending)")
+        else:
+            im = ax.imshow(m.astype(float), cmap="Oranges", vmin=0)
+            ax.set_xlabel("token the information comes from")
+            ax.set_ylabel("token that receives it")
+            fig.colorbar(im, ax=ax, shrink=0.8, label="recurrent steps to arrive")
         ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
         ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
+        ax.set_xticks(np.arange(len(tokens) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(len(tokens) + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", linewidth=0.8)
+        ax.tick_params(which="minor", length=0)
         ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    if any_bool:
+        fig.legend(handles=[Patch(facecolor=ALLOWED, label="may attend"),
+                            Patch(facecolor=BLOCKED, edgecolor="#999999", label="blocked (masked to −∞)")],
+                   loc="outside lower center", ncol=2, fontsize=9, frameon=False)
     return fig

@@ -105,19 +105,36 @@ def test_attention_heatmap_draws_queries_as_rows_and_keys_as_columns(plt):
     assert not bare.get_xticks().size and not bare.get_yticks().size
 
 
-def test_attention_grid_has_one_heatmap_per_layer_and_head(plt):
+def test_attention_grid_has_one_heatmap_per_layer_and_head_on_one_shared_scale(plt):
     attentions = [torch.softmax(torch.randn(2, 3, 5, 5), -1) for _ in range(2)]  # layers of [batch, heads, n, n]
     fig = attention.attention_grid(attentions, example=1)
-    axes = fig.axes
-    assert len(axes) == 2 * 3
-    for i, ax in enumerate(axes):
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 2 * 3
+    for i, ax in enumerate(panels):
         layer, head = divmod(i, 3)
         assert (ax.images[0].get_array() == attentions[layer][1, head].numpy()).all()
-    assert [ax.get_title() for ax in axes[:3]] == ["head 0", "head 1", "head 2"]
+        assert ax.images[0].get_clim() == (0, 1.0)  # diffuse heads look diffuse, one-hot heads bright
+    assert [ax.get_title() for ax in panels[:3]] == ["head 0", "head 1", "head 2"]
+    colourbars = [ax for ax in fig.axes if ax not in panels]
+    assert len(colourbars) == 1 and "attention weight" in colourbars[0].get_ylabel()
 
 
-def test_mask_panels_show_each_mask_under_its_title(plt):
+def test_mask_panels_use_one_colour_meaning_with_a_legend(plt):
     masks = {"BERT": attention.bidirectional_mask(3), "GPT": attention.causal_mask(3)}
     fig = attention.mask_panels(masks, ["a", "b", "c"])
     assert [ax.get_title() for ax in fig.axes] == ["BERT", "GPT"]
     assert (fig.axes[1].images[0].get_array() == masks["GPT"].numpy().astype(float)).all()
+    for ax in fig.axes:
+        assert ax.images[0].get_cmap() is fig.axes[0].images[0].get_cmap() and ax.images[0].get_clim() == (0, 1)
+        assert ax.get_xlabel() == "key (attended to)" and ax.get_ylabel() == "query (attending)"
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["may attend", "blocked (masked to −∞)"]
+
+
+def test_mask_panels_give_a_numeric_matrix_its_own_labelled_colourbar(plt):
+    steps = torch.tensor([[0, 1, 2], [1, 0, 1], [2, 1, 0]])
+    fig = attention.mask_panels({"GPT": attention.causal_mask(3), "BiLSTM": steps}, ["a", "b", "c"])
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == ["GPT", "BiLSTM"]
+    (colourbar,) = [ax for ax in fig.axes if not ax.images]
+    assert "steps" in colourbar.get_ylabel()

@@ -1,7 +1,11 @@
 """Notebook 02 · The BERT encoder: its exercise checkers pass right answers and name the usual mistakes."""
 
-from bertlab.exercises import check_bert_parameter_count, check_mean_pool, check_wordpiece
-from checking import flagged, passes, VOCAB
+import torch
+
+from bertlab.exercises import check_bert_parameter_count, check_causal_choice, check_encoder_layer, check_wordpiece
+from checking import flagged, passes, unfinished, VOCAB
+
+F = torch.nn.functional
 
 
 def greedy_wordpiece(word, vocab, shortest=False, unk_per_char=False):
@@ -43,7 +47,35 @@ def test_parameter_count_includes_the_pooler_and_every_layer_norm(capsys):
     assert "weights *and* biases" in flagged(capsys, check_bert_parameter_count, lambda *a: bert_parameters(*a) - 1)
 
 
-def test_mean_pool_ignores_padding(capsys):
-    passes(capsys, check_mean_pool, lambda h, m: (h * m[..., None]).sum(1) / m.sum(1, keepdim=True))
-    assert "padding" in flagged(capsys, check_mean_pool, lambda h, m: h.mean(1))
-    assert "dim=1" in flagged(capsys, check_mean_pool, lambda h, m: h.mean(2))
+def encoder_layer(layer, x, mask, pre_ln=False, residual=True, act=F.gelu, use_mask=True):
+    """One encoder layer from its parts, right by default; the flags make the usual mistakes."""
+    def block(x, sublayer, norm):
+        if pre_ln:
+            return x + sublayer(norm(x))
+        return norm(x + sublayer(x) if residual else sublayer(x))
+
+    x = block(x, lambda h: layer.attention(h, mask if use_mask else None)[0], layer.attention_norm)
+    return block(x, lambda h: layer.output(act(layer.intermediate(h))), layer.output_norm)
+
+
+def test_encoder_layer_is_post_ln_with_residuals_gelu_and_the_mask(capsys):
+    passes(capsys, check_encoder_layer, encoder_layer)
+    passes(capsys, check_encoder_layer, lambda *a: (encoder_layer(*a), None))  # (x, weights) like forward
+    assert "post-LN" in flagged(capsys, check_encoder_layer, lambda *a: encoder_layer(*a, pre_ln=True))
+    assert "add each sub-block's input back" in flagged(capsys, check_encoder_layer,
+                                                        lambda *a: encoder_layer(*a, residual=False))
+    assert "GELU" in flagged(capsys, check_encoder_layer, lambda *a: encoder_layer(*a, act=torch.relu))
+    assert "pass the mask" in flagged(capsys, check_encoder_layer, lambda *a: encoder_layer(*a, use_mask=False))
+    unfinished(capsys, check_encoder_layer)
+
+
+def test_causal_choice_says_which_tokens_see_the_changed_word(capsys):
+    assert "[CLS] before it cannot see it" in passes(capsys, check_causal_choice, lambda: "c")
+    assert "past of every later token" in flagged(capsys, check_causal_choice, lambda: "a")
+    assert "never sees it" in flagged(capsys, check_causal_choice, lambda: "d")
+    unfinished(capsys, check_causal_choice)
+
+
+def test_the_earlier_checkers_meet_the_stub(capsys):
+    unfinished(capsys, check_wordpiece, VOCAB)
+    unfinished(capsys, check_bert_parameter_count)

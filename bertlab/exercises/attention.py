@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .core import F, check, same, wrong_shape
+from .core import F, check, check_choice, same, wrong_shape
 
 
 def check_softmax(fn) -> bool:
@@ -52,3 +52,28 @@ def check_attention(fn) -> bool:
         (lambda got, *_: same(got, sdpa(q, k, v), 1e-5), "ignores the mask",
          "scores.masked_fill(~mask, float('-inf')) before softmax"),
     ])
+
+
+def check_merge_heads(fn) -> bool:
+    """Check ``fn(x) -> [batch, n, heads * d]`` that merges ``[batch, heads, n, d]`` per-head outputs."""
+    x = torch.arange(2 * 3 * 4 * 5, dtype=torch.float).view(2, 3, 4, 5)  # batch 2, 3 heads, 4 tokens, d 5
+    want = x.transpose(1, 2).reshape(2, 4, 15)
+    return check(fn, "merge_heads(x of shape [2, 3, 4, 5])", [
+        ((x,), want, "token t's row must hold head 0's d numbers for token t, then head 1's, ..."),
+    ], "merge_heads puts each token's heads side by side", mistakes=[
+        (wrong_shape, "", "the result is [batch, n, heads * d]: here [2, 4, 15]"),
+        (lambda got, *_: same(got, x.reshape(2, 4, 15)), "reshaped without transposing",
+         "reshape alone mixes different tokens into one row: x.transpose(1, 2) first (then .reshape)"),
+        (lambda got, *_: same(got, x.permute(0, 2, 3, 1).reshape(2, 4, 15)), "interleaved the heads",
+         "keep each head's d numbers together: transpose(1, 2), not permute(0, 2, 3, 1)"),
+    ])
+
+
+def check_scaling_choice(fn) -> bool:
+    """Check the divisor experiment's multiple-choice answer."""
+    return check_choice(fn, "scaling_choice", "b", {
+        "a": "a larger divisor shrinks the gaps between scores, so the largest weight goes *down*",
+        "b": "dividing by more flattens the weights (a higher softmax temperature), and dividing by a "
+             "positive number never reorders the scores, so the top key stays the same",
+        "c": "dividing every score by the same positive number keeps their order: the top key cannot change",
+    })
