@@ -56,8 +56,17 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--quiet", action="store_true", help="no progress bar")
     p_student = sub.add_parser("student", help="write student copies of the notebooks (solutions -> stubs)")
     p_student.add_argument("--out", default=str(student.ROOT / "student"), help="folder to write (default: student/)")
+    p_site = sub.add_parser("site", help="render the executed notebooks to a static site that works with no network")
+    p_site.add_argument("--out", default=str(student.ROOT / "site"), help="folder to write (default: site/)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "site":
+            from . import site as static_site
+
+            static_site.build(out=Path(args.out))
+            for bad in static_site.broken_links(args.out):
+                print(f"bertlab site: warning: broken link {bad}", file=sys.stderr)
+            return 0
         if args.command == "student":
             for path in student.write_copies(out=Path(args.out)):
                 print(path)
