@@ -52,3 +52,4 @@ def test_ci_runs_the_readme_test_command_with_no_network():
     commands = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")]
     assert commands.index("make fetch") < commands.index("unshare -rn sh -c 'ip link set lo up && make test'")
     assert "make test" in commands  # the fallback where unshare is not available
+    assert commands.index("unshare -rn sh -c 'ip link set lo up && make test-browser'") > commands.index("make teacher")
