@@ -98,8 +98,16 @@ sync: $(STAMP)
 # Teacher's tools (requirements-teacher.txt), installed beside the pinned environment on first use.
 teacher: $(TEACHER)
 
+# nbgrader's JupyterLab menus and server extensions stay off (bertlab uses only its ClearSolutions
+# preprocessor), so JupyterLab looks the same to a learner on a teacher's machine. To use nbgrader's
+# course tools: .venv/bin/jupyter labextension enable @jupyter/nbgrader --level=sys_prefix (and the
+# server extensions with `jupyter server extension enable --sys-prefix nbgrader.server_extensions.NAME`).
 $(TEACHER): requirements-teacher.txt $(STAMP)
 	$(PY) -m pip install --disable-pip-version-check -q $(PIP_FROM) -r requirements-teacher.txt
+	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null
+	for ext in formgrader validate_assignment assignment_list course_list; do \
+	    $(VENV)/bin/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$ext >/dev/null 2>&1 || exit 1; \
+	done
 	touch $(TEACHER)
 
 student: $(TEACHER)
