@@ -37,7 +37,7 @@
 # **Prerequisites:** notebooks 01 (attention) and 04 (the fine-tuned classifier); gradients in
 # PyTorch (`torch.autograd.grad`).
 #
-# **Run time:** about 56 s in the quick profile on a 2-core CPU (deletion curves on
+# **Run time:** about 1 minute in the quick profile on a 2-core CPU (deletion curves on
 # 50 test reviews; longer if notebook 04's classifier must be re-created first). The full profile
 # (500 reviews, 64 IG steps) has not been measured on a GPU yet.
 #
@@ -494,7 +494,7 @@ assert ((gaps["verdict"] == "no gap shown") == ((gaps["low"] <= 0) & (gaps["high
 #
 # So the one supported conclusion is a small preference for female first names, and even that
 # is a lead to test rather than a finding: five intervals were looked at together, and one of
-# them excluding 0 by chance alone is not rare (exercise 4).
+# them excluding 0 by chance alone is not rare (exercise 6).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -574,86 +574,153 @@ assert shift["low"] <= shift["female − male"] <= shift["high"] and shift["n"] 
 #   interval excludes 0. Here only one of five template gaps does (female first names slightly
 #   above male ones); on real reviews, swapping gendered words moves the score little, but
 #   consistently towards the female-worded version.
-#
+
+# %% [markdown]
 # ## Exercises
-# 1. Write `cls_attention(att)`: from attention probabilities `[layers, heads, seq, seq]`, return
-#    the last layer's `[CLS]` row averaged over heads (`[seq]`). Check with `check_cls_attention`.
-#    The classification head reads only `[CLS]`'s final vector; why does this row still not say
-#    which words the decision depends on? (Think of what the layer adds to the attention output.)
-# 2. Write `aopc(curve)`: the mean drop `p[0] − p[k]` over the deletion steps k ≥ 1 of one
-#    deletion curve. Check with `check_aopc`, then recompute the `[MASK]` table's first column.
-#    Why does the benchmark delete the *same* reviews for every method, and what would the
-#    "− random" interval lose if each method had its own sample of reviews?
-# 3. Write `swap_gender(text)` that swaps whole gendered words both ways (he ↔ she, his → her,
-#    man ↔ woman, mother ↔ father, actress ↔ actor, brothers ↔ sisters …) and keeps a capital
-#    first letter. Check with `check_swap_gender`. Why is "her" a problem for any word-by-word
-#    swap?
-# 4. Section 5 prints five gap intervals at once. If no gap were real and the five intervals
-#    were independent, how likely is it that at least one 95% interval excludes 0 anyway? Then
-#    test the probe on fresh evidence: write five neutral templates of your own, rerun
-#    `bias.template_probe` and `bias.group_gaps` with them, and say which verdicts survive.
 #
-# ### Solutions
+# Each exercise is a function you write in the cell under it, between the `### BEGIN SOLUTION` and
+# `### END SOLUTION` lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
+# copy, "not implemented yet" until you replace `raise NotImplementedError()`).
+#
+# **Exercise 1 · The `[CLS]` row.** Write `cls_attention(att)`: from attention probabilities
+# `[layers, heads, seq, seq]`, return the last layer's `[CLS]` row averaged over heads (`[seq]`).
+# Checker: `check_cls_attention`. The classification head reads only `[CLS]`'s final vector; why
+# does this row still not say which words the decision depends on? (Think of what the layer adds
+# to the attention output: value vectors of different sizes, the residual stream, the
+# feed-forward block.)
 
 # %%
-from bertlab.exercises import check_aopc, check_cls_attention, check_swap_gender
+from bertlab.exercises import (check_aopc, check_cls_attention, check_ig_baseline_aopc, check_ig_baseline_verdict,
+                               check_multiple_intervals, check_swap_gender)
 
 
 def cls_attention(att):
+    ### BEGIN SOLUTION
     return att[-1, :, 0, :].mean(0)     # last layer, every head, query 0 ([CLS]), every key
+    ### END SOLUTION
 
 
-assert check_cls_attention(cls_attention)
-e = encode(picked["right (positive)"])
-assert torch.allclose(cls_attention(interpret.attention_maps(model, e)),
-                      interpret.token_scores(model, e, 1, methods=["attention (last layer)"])["attention (last layer)"])
-print("The row says where [CLS] reads from, not what that reading does: the value vectors differ in size, "
-      "the residual stream bypasses attention, and the feed-forward layers transform the result.")
+check_cls_attention(cls_attention)
 
+# %% [markdown]
+# **Exercise 2 · AOPC.** Write `aopc(curve)`: the mean drop `p[0] − p[k]` over the deletion steps
+# k ≥ 1 of one deletion curve `p` (a list of probabilities). Checker: `check_aopc`. Why does the
+# benchmark delete the *same* reviews for every method? (What would the "− random" interval
+# lose if each method had its own sample of reviews?)
 
 # %%
 def aopc(curve):
+    ### BEGIN SOLUTION
     p = np.asarray(curve, dtype=float)
     return float(np.mean(p[0] - p[1:]))
+    ### END SOLUTION
 
 
-assert check_aopc(aopc)
-masked = curves[curves["replacement"] == "[MASK]"]
-mine = masked.groupby(["method", "text"])["prob"].apply(lambda p: aopc(p.to_numpy())).groupby("method").mean()
-assert np.allclose(mine.loc[aopc_tables["[MASK]"].index], aopc_tables["[MASK]"]["AOPC"])
-print("same AOPC column as the [MASK] table above")
-print("Same reviews for every method: 'method − random' is then a paired difference, and the large "
-      "review-to-review variation (some reviews collapse at any deletion) cancels; with separate samples it "
-      "would stay in the interval and hide small differences.")
+check_aopc(aopc)
+
+# %% [markdown]
+# **Exercise 3 · Counterfactual text.** Write `swap_gender(text)` that swaps whole gendered words
+# both ways (he ↔ she, his → her, man ↔ woman, mother ↔ father, actress ↔ actor,
+# brothers ↔ sisters …) and keeps a capital first letter. Checker: `check_swap_gender`. Why is
+# "her" a problem for any word-by-word swap?
 
 # %%
 import re
 
-PAIRS = {"he": "she", "him": "her", "his": "her", "himself": "herself", "man": "woman", "men": "women",
-         "boy": "girl", "father": "mother", "son": "daughter", "brother": "sister", "brothers": "sisters",
-         "actor": "actress", "husband": "wife"}
-SWAP = {**{b: a for a, b in PAIRS.items() if b != "her"}, "her": "him", **PAIRS}
-
 
 def swap_gender(text):
+    ### BEGIN SOLUTION
+    pairs = {"he": "she", "him": "her", "his": "her", "himself": "herself", "man": "woman", "men": "women",
+             "boy": "girl", "father": "mother", "son": "daughter", "brother": "sister", "brothers": "sisters",
+             "actor": "actress", "husband": "wife"}
+    swap = {**{b: a for a, b in pairs.items() if b != "her"}, "her": "him", **pairs}  # "her" -> "him": a guess
+
     def one(m):
-        new = SWAP[m.group(0).lower()]
+        new = swap[m.group(0).lower()]
         return new.capitalize() if m.group(0)[0].isupper() else new
-    return re.sub(r"\b(" + "|".join(SWAP) + r")\b", one, text, flags=re.IGNORECASE)
+    return re.sub(r"\b(" + "|".join(swap) + r")\b", one, text, flags=re.IGNORECASE)
+    ### END SOLUTION
 
 
-assert check_swap_gender(swap_gender)
-print(swap_gender("His brother says he loved her."))
-print("'her' maps to both 'him' (object) and 'his' (possessive): a word-level swap must guess; "
-      "getting it right needs the part of speech.")
+check_swap_gender(swap_gender)
 
+# %% [markdown]
+# **Exercise 4 · Experiment: IG's baseline.** Section 4 gave IG a possible home advantage: its
+# baseline was `[PAD]`, and so was the deletion. Deleting to `[MASK]` instead left its lead
+# nearly intact. Now turn the question around: give IG a `[MASK]` baseline and delete to
+# `[MASK]`, so that baseline and deletion match again. **Predict first:** on the first 20
+# deletion reviews, will IG's AOPC rise clearly above the `[PAD]`-baseline IG's (printed below),
+# stay about the same, or fall towards random deletion?
+#
+# Write `ig_aopc(texts, baseline_token, replacement)`: for each text (truncated to `MAX_LENGTH`
+# tokens), take the model's prediction as the target, compute
+# `interpret.integrated_gradients(model, enc, target, steps=32, baseline_token=baseline_token)`,
+# delete its top-ranked non-special tokens, `k = round(f × (tokens − 2))` for `f in (0, .1, .2, .3, .4, .5)`, with
+# `interpret.deletion_curve(..., replacement=replacement)`, and return the mean of
+# `interpret.aopc` over the texts. The checker calls it on the 20 reviews with `[MASK]` for both
+# and reruns the experiment (seconds). Checker: `check_ig_baseline_aopc`.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-print(f"P(at least one of 5 independent null 95% intervals excludes 0) = 1 − 0.95⁵ = {1 - 0.95 ** 5:.2f}")
-MY_TEMPLATES = ("I saw this film with {} on Sunday.", "The story is told by {}.", "{} appears in the second half.",
-                "The film was shown to {} first.", "The poster shows {} on a bridge.")
-fresh = bias.group_gaps(bias.template_probe(model, tokenizer, templates=MY_TEMPLATES))
-print(fresh.round(3).to_string())
-print("compare each verdict with section 5's: a gap that is real should keep its sign on new templates")
-assert ((fresh["low"] <= fresh["gap"]) & (fresh["gap"] <= fresh["high"])).all()
+baseline_texts = list(deletion_texts[:20])
+ig_mask_deletion = curves[(curves["method"] == "integrated gradients") & (curves["replacement"] == "[MASK]")]
+pad_baseline = ig_mask_deletion[ig_mask_deletion["text"] < 20].groupby("text")["prob"].apply(
+    lambda p: interpret.aopc(p.to_numpy())).mean()
+print(f"IG with the [PAD] baseline, deletion to [MASK], first 20 reviews: AOPC {pad_baseline:.3f}")
+
+
+def ig_aopc(texts, baseline_token, replacement):
+    ### BEGIN SOLUTION
+    targets = bertlab.predict(model, tokenizer, list(texts), max_length=MAX_LENGTH).argmax(-1).tolist()
+    scores = []
+    for text, target in zip(texts, targets):
+        e = tokenizer(text, truncation=True, max_length=MAX_LENGTH, return_tensors="pt").to(device)
+        ig, _ = interpret.integrated_gradients(model, e, target, steps=32, baseline_token=baseline_token)
+        ks = [round(f * (e["input_ids"].shape[1] - 2)) for f in (0, .1, .2, .3, .4, .5)]
+        scores.append(interpret.aopc(interpret.deletion_curve(model, e, ig.cpu(), target, ks, replacement)))
+    print(f"IG with baseline {tokenizer.decode([baseline_token])}, deletion to {tokenizer.decode([replacement])}: "
+          f"AOPC {np.mean(scores):.3f}")
+    return float(np.mean(scores))
+    ### END SOLUTION
+
+
+check_ig_baseline_aopc(ig_aopc, model, tokenizer, baseline_texts)
+
+# %% [markdown]
+# **Exercise 5 · What does the measurement say?** Compare your AOPC with the `[PAD]`-baseline
+# number printed above. Write `ig_baseline_verdict()` returning one letter. Checker:
+# `check_ig_baseline_verdict`.
+#
+# - (a) it rises clearly: IG's lead comes from its baseline matching the deletion token;
+# - (b) it stays about the same: IG's lead does not depend on which of the two tokens it
+#   integrates from, so the home advantage was small;
+# - (c) it falls to the level of random deletion: a `[MASK]` baseline breaks IG.
+
+# %%
+def ig_baseline_verdict():
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+check_ig_baseline_verdict(ig_baseline_verdict)
+
+# %% [markdown]
+# **Exercise 6 · Five intervals at once.** Section 5 printed five gap intervals. If no gap were
+# real and the five 95% intervals were independent, how likely is it that at least one of them
+# excludes 0 anyway? Write `multiple_intervals()` returning one letter. Checker:
+# `check_multiple_intervals`.
+#
+# - (a) one in twenty; (b) about one in four; (c) about one in two; (d) nineteen in twenty.
+#
+# (To test the probe on fresh evidence, write five neutral templates of your own and rerun
+# `bias.group_gaps(bias.template_probe(model, tokenizer, templates=...))`: which verdicts survive?)
+
+# %%
+def multiple_intervals():
+    ### BEGIN SOLUTION
+    return "b"          # 1 − 0.95⁵ ≈ 0.23
+    ### END SOLUTION
+
+
+check_multiple_intervals(multiple_intervals)
