@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .. import longdoc
-from .core import check
+from ..inference import predict
+from .core import check, check_choice, show
 
 
 def check_n_windows(fn) -> bool:
@@ -39,3 +41,58 @@ def check_vote_pool(fn) -> bool:
         ((logits, docs, 5), [1, 0, 0, 1, 0],
          "count each window's argmax per document; on a tie, compare the mean softmax probabilities"),
     ], "vote_pool: majority of windows, ties broken by mean probability")
+
+
+def _accuracy_problem(got):
+    """Why ``got`` is not an accuracy (``""`` when it is one)."""
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        return (f"gave {show(got)}, expected one accuracy (a float)",
+                "return the share of reviews classified correctly, e.g. float(np.mean(predicted == labels))")
+    if not 0 <= value <= 1:
+        return f"gave {value:.3g}, which is not an accuracy", "an accuracy lies between 0 and 1: divide by the number of reviews"
+    return ""
+
+
+def check_head_length_accuracy(fn, model=None, tokenizer=None, texts=(), labels=(), budget: int = 256) -> bool:
+    """Check the head-length experiment: ``fn(head)``, the accuracy of head + tail truncation to ``budget``
+    tokens keeping ``head`` head tokens, on ``texts`` (the validation reviews), against a rerun with
+    :func:`bertlab.longdoc.head_tail_ids` and :func:`bertlab.predict` for ``head = budget // 2``."""
+    head = budget // 2
+    hint = (f"truncate with longdoc.head_tail_ids(tokenizer, texts, {budget}, head=head), classify with "
+            "bertlab.predict(model, tokenizer, ids) and compare the argmax with the validation labels")
+
+    def rerun(h: int) -> float:
+        ids = longdoc.head_tail_ids(tokenizer, list(texts), budget, head=h)
+        predicted = predict(model, tokenizer, ids, batch_size=16).argmax(-1).numpy()
+        return float(np.mean(predicted == np.asarray(labels)))
+
+    def right(got):
+        problem = _accuracy_problem(got)
+        if problem:
+            return problem
+        if model is None or tokenizer is None or not len(texts):
+            return ("cannot be checked without the model and the reviews",
+                    "call check_head_length_accuracy(fn, model, tokenizer, texts, labels, budget)")
+        # one review's slack: another batch size pads differently, which may flip a borderline review
+        if abs(float(got) - rerun(head)) <= 1 / len(texts) + 1e-9:
+            return ""
+        if abs(float(got) - rerun(budget - 2 - head)) <= 1e-9:
+            return ("equals head + tail with the head and tail lengths swapped",
+                    "`head` counts the tokens kept from the start; the tail gets budget - 2 - head")
+        return "disagrees with a rerun of the experiment", hint
+
+    return check(fn, f"head_tail_accuracy({head})", [((head,), right, hint)],
+                 f"head_tail_accuracy({head}) agrees with a rerun of the experiment")
+
+
+def check_head_length_verdict(fn) -> bool:
+    """Check the reading of the head-length experiment (multiple choice)."""
+    return check_choice(fn, "head_length_verdict", "b", {
+        "a": "a few reviews out of 150 is no evidence: choosing on it would tune to the noise of this validation set",
+        "b": "the two head lengths differ by a handful of the 150 validation reviews, well within the noise of "
+             "a set this size (a paired interval would include 0), so the validation set cannot tell them apart",
+        "c": "the measurement does not show that: compare your accuracy with the head + tail row of the "
+             "validation table, and count how many reviews that difference is",
+    })
