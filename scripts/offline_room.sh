@@ -9,7 +9,7 @@
 #
 # Environment: PORT (default 8899), LAB_WAIT (seconds to wait for JupyterLab once the install is
 # done, default 300), INSTALL_WAIT (seconds for make to install and unpack, default 1500),
-# KEEP=1 keeps WORK_DIR afterwards (it holds ~2 GB of wheels and a ~2.3 GB .venv).
+# RECORD=runs/offline_room.json writes the figures as a run record. KEEP=1 keeps WORK_DIR afterwards (it holds ~2 GB of wheels and a ~2.3 GB .venv).
 # It tests the committed HEAD (a `git clone`), not uncommitted edits. Needs unshare, ip, curl.
 set -uo pipefail
 
@@ -132,6 +132,21 @@ ROOM_S=$(( $(date +%s) - t0 ))
 FIG=$(sed -n 's/^FIGURES //p' "$WORK/inside.out")
 TOTAL=$(( $(date +%s) - START ))
 [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/learner/.venv" "$WORK/stick/wheelhouse"
+if [ "$RC" = 0 ] && [ -n "${RECORD:-}" ]; then   # a run record for docs/teaching.md (runs/*.json)
+    python3 - "$RECORD" "$WHEEL_S" "$PACK_S" "$ROOM_S" "$FIG" "$(du -sm "$WORK/stick/assets" | cut -f1)" \
+        "$(git -C "$REPO" rev-parse --short HEAD)" <<'PY'
+import json, sys, datetime
+out, wheel, pack, room, fig, pack_mb, commit = sys.argv[1:]
+figures = dict(kv.split("=") for kv in fig.split())
+json.dump({"what": "scripts/offline_room.sh: wheelhouse + pack, then make lab on a fresh clone with no network",
+           "date": datetime.date.today().isoformat(), "commit": commit, "machine": "2-core CPU",
+           "wheelhouse_s": int(wheel), "pack_s": int(pack), "pack_mb": int(pack_mb),
+           "install_s": int(figures["install_s"]), "assets_unpacked_s": int(figures["unpacked_s"]),
+           "lab_answers_s": int(figures["lab_answers_s"]), "no_network_part_s": int(room)},
+          open(out, "w"), indent=1)
+print(f"run record: {out}")
+PY
+fi
 if [ "$RC" = 0 ]; then
     echo "PASS offline room in ${TOTAL} s: wheelhouse $WHEEL_S s, pack $PACK_S s; with no network: $FIG (seconds from make lab), ${ROOM_S} s in all"
 else
