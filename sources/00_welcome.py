@@ -27,6 +27,7 @@
 #   load them with the ordinary Hugging Face APIs;
 # - a first look at one dataset and one model: a sentence becomes token ids, and token ids
 #   become one contextual vector per token.
+# - the whole road from text to a prediction, in one picture that notebooks 01-04 fill in.
 #
 # **Prerequisites:** Python and a little PyTorch. No earlier notebook.
 #
@@ -93,6 +94,7 @@ assert facts["python"].startswith("3.11")
 # shows what is cached.
 
 # %%
+import matplotlib.pyplot as plt
 import pandas as pd
 from bertlab import store
 
@@ -152,6 +154,18 @@ for example in reviews["train"].select(range(3)):
 # %% [markdown]
 # ## A first look at a model
 #
+# Here is the whole road from text to a prediction, the picture that notebooks 01-04 fill in:
+# WordPiece cuts the text into tokens, each token becomes a vector (token + position + segment
+# embeddings), a stack of encoder layers lets every token gather context from every other, and a
+# classifier head reads the vector of the first token, `[CLS]` (or the mean of all of them).
+
+# %%
+from bertlab import diagrams
+
+fig = diagrams.bert_pipeline(layers=6, hidden=384)
+plt.show()
+
+# %% [markdown]
 # `minilm-l6` is all-MiniLM-L6-v2: a real, pretrained BERT encoder (6 layers, hidden size 384)
 # with bert-base-uncased's WordPiece vocabulary. A tokenizer turns text into ids; note the
 # special `[CLS]` (id 101) and `[SEP]` (id 102) tokens, and the `##` pieces that continue a word.
@@ -194,23 +208,104 @@ assert out.last_hidden_state.shape == (2, batch["input_ids"].shape[1], 384)
 # - The `quick` profile (default) keeps everything CPU-sized; `full` is for a GPU.
 #
 # ## Exercises
-# 1. Load `bbc_news` and find how many *test* articles each topic has.
-# 2. Tokenize the word `"tokenization"` with the MiniLM tokenizer. Which pieces does it become,
-#    and why does the second piece start with `##`?
-# 3. Load the multilingual `me5-small` tokenizer and tokenize a sentence in a language you
-#    know. How many tokens does it use compared with the English MiniLM tokenizer?
+# Each exercise is a function you write in its cell, between `### BEGIN SOLUTION` and
+# `### END SOLUTION` (a student copy has `raise NotImplementedError()` there). The cell's last
+# line runs a checker from `bertlab/exercises/`: it prints ✔, or ✘ with a hint for the usual
+# mistake, and never stops the notebook.
+
+# %%
+from bertlab.exercises import check_count_pieces, check_majority_baseline, check_offline_choice, check_profile_choice
+
+# %% [markdown]
+# **1. Predict, then measure: how rare words are spelled.** Before running anything, write down
+# how many WordPiece pieces you expect for `"the"`, `"tokenization"`, `"bertlab"` and
+# `"electroencephalography"`. Then write `count_pieces(word)`, the number of pieces the MiniLM
+# `tokenizer` splits `word` into (the pieces of the word only, not the special tokens a
+# sentence gets). The checker prints the counts it measured: were you right about the long
+# medical word? Checker: `check_count_pieces`.
+
+# %%
+def count_pieces(word: str) -> int:
+    ### BEGIN SOLUTION
+    return len(tokenizer.tokenize(word))
+    ### END SOLUTION
+
+
+check_count_pieces(count_pieces)
+
+# %% [markdown]
+# **2. The bar to beat, for any dataset.** The share of positive snippets above is the accuracy
+# of always answering *positive*, the most frequent class of a two-class set. Write
+# `majority_baseline(dataset)` for any `DatasetDict` from `bertlab.load_dataset`: the test
+# accuracy of always predicting the most frequent label **of the train split**. The checker runs
+# it on `rotten_tomatoes` and on the five-topic `bbc_news`. Checker: `check_majority_baseline`.
+
+# %%
+def majority_baseline(dataset) -> float:
+    ### BEGIN SOLUTION
+    from collections import Counter
+
+    most_frequent = Counter(dataset["train"]["label"]).most_common(1)[0][0]
+    test_labels = dataset["test"]["label"]
+    return sum(label == most_frequent for label in test_labels) / len(test_labels)
+    ### END SOLUTION
+
+
+check_majority_baseline(majority_baseline)
+
+# %% [markdown]
+# **3. Experiment: when is the profile read?** The profile comes from the environment variable
+# `BERTLAB_PROFILE`. *Predict first:* if this running kernel sets
+# `os.environ["BERTLAB_PROFILE"] = "full"`, what does `bertlab.pick(quick="small", full="large")`
+# return next? Inside `profile_choice()`, try it (and try `"gpu"` too), put the variable back as
+# it was (`try`/`finally`), and return the letter that matches what you saw:
+# - (a) `"small"`: the profile is fixed once, when bertlab is imported;
+# - (b) `"large"`: `pick` reads the variable at every call;
+# - (c) an error: the full profile needs a GPU.
 #
-# ### Solutions
+# Checker: `check_profile_choice`.
 
 # %%
-bbc = bertlab.load_dataset("bbc_news")
-print(describe(bbc).loc["test"])
+def profile_choice() -> str:
+    ### BEGIN SOLUTION
+    import os
+
+    before = os.environ.get("BERTLAB_PROFILE")
+    try:
+        os.environ["BERTLAB_PROFILE"] = "full"
+        print("with BERTLAB_PROFILE=full:", bertlab.pick(quick="small", full="large"))
+        os.environ["BERTLAB_PROFILE"] = "gpu"
+        try:
+            bertlab.pick(quick="small", full="large")
+        except ValueError as err:
+            print("with BERTLAB_PROFILE=gpu: ValueError:", err)
+    finally:
+        if before is None:
+            os.environ.pop("BERTLAB_PROFILE", None)
+        else:
+            os.environ["BERTLAB_PROFILE"] = before
+    return "b"
+    ### END SOLUTION
+
+
+check_profile_choice(profile_choice)
+
+# %% [markdown]
+# **4. Offline assets.** You will teach in a room with no network. Which statement is true?
+# - (a) the weights ship inside the `bertlab` package, so nothing is ever fetched;
+# - (b) after one fetch (or with a filled cache copied over), models and datasets load from the
+#   local cache with no network, through the ordinary `from_pretrained` and `datasets` APIs;
+# - (c) every `load_encoder` call checks PyPI for a newer version first;
+# - (d) offline, Hub names such as `"bert-base-uncased"` quietly load MiniLM instead.
+#
+# Write `offline_choice()` returning your letter (the asset table and the Hub-name cell above
+# hold the evidence). Checker: `check_offline_choice`.
 
 # %%
-print(tokenizer.tokenize("tokenization"))  # a word piece that continues a word starts with ##
+def offline_choice() -> str:
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
 
-# %%
-me5_tokenizer = bertlab.load_tokenizer("me5-small")
-sentence = "Der Zug nach Berlin hat schon wieder Verspätung."
-print("me5-small:", me5_tokenizer.tokenize(sentence))
-print("minilm-l6:", tokenizer.tokenize(sentence))
+
+check_offline_choice(offline_choice)
