@@ -29,16 +29,19 @@
 #   learning rate tuned for each on the validation split, three seeds, and the final numbers
 #   on the test split with intervals;
 # - what pretraining buys: the same architecture from random initialisation, the small BERT we
-#   pretrained ourselves in notebook 03, and pretrained MiniLM.
+#   pretrained ourselves in notebook 03, and pretrained MiniLM;
+# - whether `[CLS]` or mean pooling is the better frozen feature (an experiment in the exercises).
 #
 # **Prerequisites:** notebooks 03 (the small BERT) and 04 (the training loop).
 #
 # **Run time:** about 5 minutes in the quick profile on a 2-core laptop CPU (every run
 # fine-tunes on the same 1,000 snippets for one epoch; the cell before each table prints one
 # line per run, so you can watch it progress). The full profile (all training snippets, 3
-# epochs) has not been timed on a GPU yet.
+# epochs) has not been timed on a GPU yet. Every long cell reports its progress (on stderr) as
+# it goes.
 
 # %%
+import sys
 import warnings
 
 import matplotlib.pyplot as plt
@@ -119,10 +122,11 @@ def experiment(model: str, lr: float, seed: int, epochs: int = EPOCHS, fit=finet
     if key not in done:
         family, make = MODELS[model]
         tok, splits = TOKENIZERS[family], data[family]
+        print(f"training {model}, {epochs} epoch(s), lr {lr:.0e}, seed {seed} ...", file=sys.stderr, flush=True)
         bertlab.seed_everything(seed)
         net = make()
         result = fit(net, tok, splits["train"], epochs=epochs, batch_size=BATCH_SIZE, lr=lr, seed=seed,
-                     progress=False)
+                     progress=fit is finetune.train)  # a progress bar (stderr) for the loop's runs
         predicted = bertlab.predict(net, tok, splits["validation"]).argmax(-1).tolist()
         done[key] = {"model": model, "trainer": "Trainer" if fit is finetune.train_with_trainer else "bertlab loop",
                      "epochs": epochs, "lr": f"{lr:.0e}", "seed": seed,
@@ -138,6 +142,7 @@ def experiment(model: str, lr: float, seed: int, epochs: int = EPOCHS, fit=finet
 def test_accuracy(model: str, lr: float, seed: int, epochs: int) -> float:
     """Test accuracy of a run that ``experiment`` trained: only for the runs we report."""
     key = (model, lr, seed, epochs, "train")
+    print(f"testing {model}, {epochs} epoch(s), seed {seed} ...", file=sys.stderr, flush=True)
     tok, splits = TOKENIZERS[MODELS[model][0]], data[MODELS[model][0]]
     return finetune.metrics(splits["test"]["label"],
                             bertlab.predict(trained[key], tok, splits["test"]).argmax(-1).tolist())["accuracy"]
@@ -176,7 +181,7 @@ print(f"sampling standard error of an accuracy of {p_hat:.2f} on {n_val:,} snipp
 # The two implementations agree to within the spread that the seed alone produces. They are not
 # bit-identical: the order of batches and of random draws differs. With one Trainer run this is
 # agreement at the resolution of the seed noise and no finer. To tell two implementations
-# apart by less than that, you would need many seeds of each (exercise 2 shows how wide the
+# apart by less than that, you would need many seeds of each (exercise 1 shows how wide the
 # interval of three runs is).
 #
 # ## 2. One run is not a result
@@ -367,49 +372,115 @@ plt.show()
 #   our small news-pretrained BERT gave no measurable benefit over its random twin.
 #
 # ## Exercises
-# 1. Write `mean_sd(values)` returning the mean and the *sample* standard deviation (n − 1).
-#    Check with `check_mean_sd`.
-# 2. Write `confidence_interval(values, level)`: the Student-t interval for the mean of a few
-#    runs. Check with `check_confidence_interval`, then compute it for the loop's three seeds.
-# 3. Write `freeze_encoder(model)` so that only the classification head trains (a linear probe
-#    on the pooled `[CLS]`). Check with `check_freeze_encoder`. *Going further:* run it through
-#    `finetune.run` and compare with the fine-tuned MiniLM and with notebook 04's frozen
-#    mean-pooled baseline. Which pooling is the better frozen feature for MiniLM, and why?
 #
-# ### Solutions
+# Each exercise is a function you write in its cell, between `### BEGIN SOLUTION` and
+# `### END SOLUTION`; the checker on the cell's last line runs it and says what is wrong, with a
+# hint.
 
 # %%
-from bertlab.exercises import check_confidence_interval, check_freeze_encoder, check_mean_sd
+from bertlab.exercises import (check_confidence_interval, check_freeze_encoder, check_pooling, check_pooling_reading,
+                               check_seed_spread_reading)
 
-
-def mean_sd(values: list[float]) -> tuple[float, float]:
-    n = len(values)
-    mean = sum(values) / n
-    return mean, (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5
-
-
-assert check_mean_sd(mean_sd)
+# %% [markdown]
+# ### Exercise 1: an interval for the mean of a few runs
+# Write `confidence_interval(values, level)`: the Student-t interval for the mean of a few runs,
+# mean ± (t quantile with n − 1 degrees of freedom) × (sample standard deviation) / √n. Check
+# with `check_confidence_interval`.
 
 # %%
 def confidence_interval(values: list[float], level: float = 0.95) -> tuple[float, float]:
-    mean, sd = mean_sd(values)
-    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * sd / len(values) ** 0.5
+    ### BEGIN SOLUTION
+    n = len(values)
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / n ** 0.5
     return mean - half, mean + half
+    ### END SOLUTION
 
 
-assert check_confidence_interval(confidence_interval)
+check_confidence_interval(confidence_interval)
+
+# %% [markdown]
+# ### Exercise 2: one run of a new recipe
+# Look again at section 2's three seeds. A colleague changes the recipe, fine-tunes once with
+# seed 0, and scores a validation accuracy above all three of them. What should they conclude?
+# Return one letter from `seed_spread_reading()`; `check_seed_spread_reading` explains every
+# option, right or wrong.
+#
+# - (a) The new recipe is better: it beat every seed of the old one.
+# - (b) Nothing yet: one run cannot be told apart from the seed spread; they should run the new
+#   recipe with several seeds too, and compare the means with an interval for the difference.
+# - (c) The new recipe is probably worse: a single run is optimistic.
+# - (d) They should settle it on the test split instead.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-low, high = confidence_interval(list(loop))
-print(f"95% confidence interval for the loop's mean accuracy: [{low:.3f}, {high:.3f}]")
+def seed_spread_reading() -> str:
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
 
+
+check_seed_spread_reading(seed_spread_reading)
+
+# %% [markdown]
+# ### Exercise 3 (experiment): `[CLS]` or mean pooling for a frozen encoder?
+# Notebook 04's classifier reads the `[CLS]` vector (through the pooler) and trains the whole
+# encoder; its frozen baseline averaged MiniLM's token vectors instead. Without fine-tuning, which
+# of the two is the better sentence feature? **Predict first**, and write your guess down.
+#
+# Then write `pool(last_hidden_state, attention_mask, how)`, returning one vector per sequence
+# (`[batch, hidden]`): for `how == "cls"` the vector at position 0, for `"mean"` the average over
+# the real tokens only (`attention_mask` is 1 for them, 0 for padding). `check_pooling` tests it on
+# a small tensor, then runs the experiment with it: frozen MiniLM features of 500 training
+# snippets (L2-normalised) + logistic regression, scored on 500 validation snippets, once per
+# pooling. Nothing is fine-tuned: it takes a few seconds.
+
+# %%
+def pool(last_hidden_state: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    if how == "cls":
+        return last_hidden_state[:, 0]
+    weights = attention_mask.unsqueeze(-1).to(last_hidden_state.dtype)
+    return (last_hidden_state * weights).sum(1) / weights.sum(1)
+    ### END SOLUTION
+
+
+check_pooling(pool)
+
+# %% [markdown]
+# ### Exercise 4: why
+# Mean pooling gave the better frozen feature. Why? Return one letter from `pooling_reading()`;
+# `check_pooling_reading` explains every option, right or wrong.
+#
+# - (a) The mean has more dimensions than the `[CLS]` vector.
+# - (b) `[CLS]` carries no sentence information in any BERT.
+# - (c) all-MiniLM-L6-v2 was trained to make the mean of its token vectors a sentence
+#   embedding; its `[CLS]` vector was never trained as a summary on its own.
+# - (d) Logistic regression cannot use `[CLS]` vectors.
+
+# %%
+def pooling_reading() -> str:
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+check_pooling_reading(pooling_reading)
+
+# %% [markdown]
+# ### Exercise 5: a linear probe
+# Write `freeze_encoder(model)` so that only the classification head trains (a linear probe on
+# the pooled `[CLS]`). Check with `check_freeze_encoder`. *Going further:* run it through
+# `finetune.run` and compare with the fine-tuned MiniLM of section 1 and with exercise 3's
+# frozen features.
 
 # %%
 def freeze_encoder(model: torch.nn.Module) -> torch.nn.Module:
+    ### BEGIN SOLUTION
     for p in model.bert.parameters():
         p.requires_grad = False
     return model
+    ### END SOLUTION
 
 
-assert check_freeze_encoder(freeze_encoder)
+check_freeze_encoder(freeze_encoder)
