@@ -27,9 +27,9 @@
 # - why we divide by √d_k (variance, saturation and vanishing gradients, measured);
 # - padding masks, and why a padded batch must give each sentence the same result as running
 #   it alone;
-# - multi-head attention (split, attend, merge, project) reproducing a pretrained MiniLM layer
-#   to 1e-5, and its O(n²) cost in sequence length, measured;
-# - how to read (and not over-read) attention heatmaps.
+# - multi-head attention, `Concat(head_1..head_h) W^O`, as a formula and a diagram, reproducing
+#   a pretrained MiniLM layer to 1e-5, and its O(n²) cost in sequence length, measured;
+# - how to read (and not over-read) attention heatmaps: what "it" attends to, head by head.
 #
 # **Prerequisites:** notebook 00; matrix multiplication and the softmax function.
 #
@@ -38,6 +38,7 @@
 
 # %%
 import math
+import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -103,13 +104,13 @@ assert [tokens[j] for j in top.indices.tolist()] == ["it", "[CLS]", "tired"]
 
 # %% [markdown]
 # Softmax turns each row of scores into weights that are positive and sum to 1, and the output
-# for each token is the weighted average of the values. Here is bertlab's implementation; it is
-# the equation, line for line (the softmax subtracts the row maximum first so that `exp` cannot
-# overflow; that changes nothing mathematically).
-
-# %%
-bertlab.show_source(attention.softmax)
-bertlab.show_source(attention.scaled_dot_product_attention)
+# for each token is the weighted average of the values:
+#
+# $$\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right) V$$
+#
+# `attention.scaled_dot_product_attention` is this equation, line for line. You will write it
+# yourself in the exercises (bertlab's code is shown after them), so here we only use it and
+# check it against PyTorch's softmax.
 
 # %%
 out, weights = attention.scaled_dot_product_attention(Q, K, V)
@@ -227,10 +228,23 @@ with torch.inference_mode():
 # One head can only compute one weighted average per token. BERT runs several heads in parallel,
 # each on its own `d_k`-sized slice: project to Q, K, V (hidden × hidden each), **split** the
 # hidden dimension into heads, attend in each head, **merge** the heads back, and apply an
-# **output projection**. MiniLM: hidden 384 = 12 heads × 32.
+# **output projection**. MiniLM: hidden 384 = 12 heads × 32. In symbols (Vaswani et al., 2017):
+#
+# $$\mathrm{MultiHead}(Q, K, V) = \mathrm{Concat}(\mathrm{head}_1, \dots, \mathrm{head}_h)\, W^O,
+# \qquad \mathrm{head}_i = \mathrm{Attention}(Q W_i^Q,\ K W_i^K,\ V W_i^V)$$
+#
+# In self-attention Q, K and V are all the same token vectors `x`. Each head has its own
+# projections (384 × 32 here), so each can look for something different; `Concat` lays the 12
+# heads' 32 numbers side by side again (384 per token), and `W^O` (384 × 384) mixes them.
+# `attention.MultiHeadSelfAttention` does exactly this with one big matrix for all heads' Q
+# (and K, V) and a reshape that splits it; its code follows the exercises, since merging the
+# heads back is one of them.
 
 # %%
-bertlab.show_source(attention.MultiHeadSelfAttention)
+from bertlab import diagrams
+
+fig = diagrams.multi_head_attention(heads=3, hidden=384, head_size=32)
+plt.show()
 
 # %% [markdown]
 # **Verification against the pretrained layer.** We give our module the weights of MiniLM's
@@ -288,6 +302,7 @@ lengths = bertlab.pick(quick=[128, 256, 512, 1024, 2048], full=[128, 256, 512, 1
 timings = []
 with torch.inference_mode():
     for n in lengths:
+        print(f"timing attention at n = {n} ...", file=sys.stderr, flush=True)  # progress (not compared)
         q, k, v = (torch.randn(1, 12, n, 32, generator=generator) for _ in range(3))
         time_it = efficiency.median_latency(lambda: attention.scaled_dot_product_attention(q, k, v),
                                             warmup=1, repeats=5)
@@ -329,6 +344,39 @@ with torch.inference_mode():
 attention.attention_heatmap(attentions[2][0, 0], tokens, title="layer 2, head 0")
 plt.show()
 
+# %% [markdown]
+# Which tokens does "it" attend to? Its row in this head, and the head (of all 72) that puts the
+# most weight on "animal":
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# float32 rounding differs across CPUs: the weights are not compared, the asserts check the pattern
+stack = torch.stack([a[0] for a in attentions])  # [layers, heads, n, n]
+it_rows = stack[:, :, i]  # every head's weights for the query "it": [layers, heads, n]
+animal, street = tokens.index("animal"), tokens.index("street")
+top = it_rows[2, 0].topk(3)
+print("layer 2, head 0, 'it' attends to:",
+      ", ".join(f"{tokens[j]} {w:.2f}" for w, j in zip(top.values.tolist(), top.indices.tolist())))
+best = int(it_rows[..., animal].flatten().argmax())
+layer_best, head_best = divmod(best, it_rows.shape[1])
+print(f"layer {layer_best}, head {head_best}: 'it' → animal {it_rows[layer_best, head_best, animal]:.2f}, "
+      f"street {it_rows[layer_best, head_best, street]:.2f}")
+print(f"averaged over all 72 heads: 'it' → [CLS] {it_rows[..., 0].mean():.2f}, animal "
+      f"{it_rows[..., animal].mean():.2f}, street {it_rows[..., street].mean():.2f}")
+assert [tokens[j] for j in top.indices[:2].tolist()] == ["because", "[CLS]"]
+assert (layer_best, head_best) == (3, 1) and it_rows[3, 1, animal] > 0.5 > it_rows[3, 1, street]
+
+# %% [markdown]
+# What to notice: in layer 2, head 0, "it" looks mostly at "because" (0.48) and `[CLS]` (0.38),
+# not at the animal. One head, layer 3 head 1, does what the textbook picture shows: it puts
+# 0.68 of "it"'s weight on "animal" and only 0.05 on "street". Averaged over all 72 heads,
+# though, `[CLS]` gets 0.36 and "animal" 0.07: resolving the pronoun is the job of a few heads,
+# not of attention in general, so do not read one heatmap as "what the model thinks".
+#
+# Now all 72 heads at once, on **one shared colour scale** (0 to 1, colourbar on the right): a
+# bright square is a weight near 1, so a head that attends to one token shows one bright cell
+# per row, and a diffuse head stays dark everywhere.
+
 # %%
 fig = attention.attention_grid(attentions)
 plt.show()
@@ -343,7 +391,6 @@ plt.show()
 # float32 rounding differs across CPUs: the table is not compared, the assert checks the patterns
 import pandas as pd
 
-stack = torch.stack([a[0] for a in attentions])  # [layers, heads, n, n]
 n = stack.shape[-1]
 patterns = {
     "previous token": stack.diagonal(offset=-1, dim1=-2, dim2=-1).mean(-1),
@@ -384,45 +431,114 @@ table
 #   log-log slope depends on the machine).
 #
 # ## Exercises
-# Each exercise has a checker in `bertlab/exercises/` that tells you what is wrong.
-# 1. Implement `my_softmax(x)` over the last dimension. It must survive `[1000, 1001, 1002]`.
-# 2. Implement `my_causal_mask(n)`: a bool `[n, n]` mask in which query `i` may see keys `0..i`
-#    (what GPT uses instead of BERT's all-True mask).
-# 3. Implement `my_attention(q, k, v, mask)` for `[batch, heads, n, d]` inputs, without calling
-#    bertlab or `torch.nn.functional.scaled_dot_product_attention`.
-#
-# ```python
-# from bertlab.exercises import check_softmax, check_causal_mask, check_attention
-# def my_softmax(x): ...
-# check_softmax(my_softmax)
-# ```
-#
-# ### Solutions
+# Each exercise is a function you write in the cell, between `### BEGIN SOLUTION` and
+# `### END SOLUTION` (a student copy has `raise NotImplementedError()` there); the cell's last
+# line runs its checker from `bertlab/exercises/`, which says what is right or names the mistake.
+# Don't scroll below the exercises before trying: bertlab's own code for them is shown there.
 
 # %%
-from bertlab.exercises import check_attention, check_causal_mask, check_softmax
+from bertlab.exercises import (check_attention, check_causal_mask, check_merge_heads, check_scaling_choice,
+                               check_softmax)
 
+# %% [markdown]
+# **1. A stable softmax.** Implement `my_softmax(x)` over the last dimension, without
+# `torch.softmax`. It must survive `[1000, 1001, 1002]`, where `exp` overflows float32.
+# Checker: `check_softmax`.
 
+# %%
 def my_softmax(x: torch.Tensor) -> torch.Tensor:
+    ### BEGIN SOLUTION
     e = (x - x.max(dim=-1, keepdim=True).values).exp()
     return e / e.sum(dim=-1, keepdim=True)
+    ### END SOLUTION
 
 
-assert check_softmax(my_softmax)
+check_softmax(my_softmax)
+
+# %% [markdown]
+# **2. GPT's mask.** Implement `my_causal_mask(n)`: a bool `[n, n]` mask in which query `i`
+# may see keys `0..i` only (rows are queries, columns keys), what GPT uses instead of BERT's
+# all-True mask. Checker: `check_causal_mask`.
 
 # %%
 def my_causal_mask(n: int) -> torch.Tensor:
+    ### BEGIN SOLUTION
     return torch.ones(n, n).tril().bool()
+    ### END SOLUTION
 
 
-assert check_causal_mask(my_causal_mask)
+check_causal_mask(my_causal_mask)
+
+# %% [markdown]
+# **3. Attention for a whole batch.** Implement `my_attention(q, k, v, mask)` for
+# `[batch, heads, n, d]` inputs and a bool mask that broadcasts to `[batch, heads, n, n]`
+# (True = may attend), without calling bertlab or `torch.nn.functional.scaled_dot_product_attention`.
+# Checker: `check_attention` (it compares with PyTorch's kernel).
 
 # %%
-def my_attention(q, k, v, mask=None):
+def my_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                 mask: torch.Tensor | None = None) -> torch.Tensor:
+    ### BEGIN SOLUTION
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
     return scores.softmax(dim=-1) @ v
+    ### END SOLUTION
 
 
-assert check_attention(my_attention)
+check_attention(my_attention)
+
+# %% [markdown]
+# **4. Concat the heads.** Each head returns `[batch, heads, n, d]`. Implement
+# `my_merge_heads(x)`, the `Concat` of the formula: a `[batch, n, heads·d]` tensor whose row for
+# token `t` holds head 0's `d` numbers for token `t`, then head 1's, and so on. Think about which
+# dimensions must be next to each other before you reshape. Checker: `check_merge_heads`.
+
+# %%
+def my_merge_heads(x: torch.Tensor) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    batch, heads, n, d = x.shape
+    return x.transpose(1, 2).reshape(batch, n, heads * d)
+    ### END SOLUTION
+
+
+check_merge_heads(my_merge_heads)
+
+# %% [markdown]
+# **5. Experiment: the temperature of attention.** MiniLM divides the scores `Q Kᵀ` by
+# √d_k = √32. *Predict first:* if it divided by 1 (no scaling) or by d_k = 32 instead, would the
+# largest weight in the row of "it" (section 1's `Q`, `K`, `i`, `tokens`) grow or shrink, and
+# would a different key come out on top? Then measure it inside `scaling_choice()`: print the
+# largest weight and its key for each divisor, and return the letter that matches:
+# - (a) a larger divisor makes the weights sharper (the largest weight goes up);
+# - (b) a larger divisor makes the weights flatter, and the top key stays the same;
+# - (c) the divisor changes which key gets the most weight.
+#
+# Checker: `check_scaling_choice`.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# the printed weights are float32 model outputs, which differ in their last digits across CPUs
+def scaling_choice() -> str:
+    ### BEGIN SOLUTION
+    raw = Q @ K.T  # unscaled scores of every query against every key
+    for divisor in (1.0, math.sqrt(d_k), float(d_k)):
+        w = torch.softmax(raw[i] / divisor, dim=-1)
+        print(f"divide by {divisor:5.2f}: largest weight {w.max():.2f}, on {tokens[int(w.argmax())]!r}")
+    return "b"
+    ### END SOLUTION
+
+
+check_scaling_choice(scaling_choice)
+
+# %% [markdown]
+# ## Solutions from the library
+#
+# bertlab's own versions of the exercises' functions, the code tested against PyTorch and
+# MiniLM above: the softmax, scaled dot-product attention, and the multi-head module (its
+# `merge_heads` is exercise 4).
+
+# %%
+bertlab.show_source(attention.softmax)
+bertlab.show_source(attention.scaled_dot_product_attention)
+bertlab.show_source(attention.MultiHeadSelfAttention)
