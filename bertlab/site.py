@@ -38,6 +38,12 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jupyter_server_mathjax
+import nbformat
+from jinja2 import DictLoader
+from nbconvert import HTMLExporter
+from nbconvert.filters import markdown2html_mistune
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 RUNS = ROOT / "runs"
@@ -152,7 +158,6 @@ def objectives_of(nb: dict) -> list[str]:
 
 def _inline_markdown(text: str) -> str:
     """Markdown for one line (code spans, emphasis, links) as HTML, without the paragraph."""
-    from nbconvert.filters import markdown2html_mistune
 
     out = markdown2html_mistune(text).strip()
     return re.sub(r"^<p>(.*)</p>$", r"\1", out, flags=re.S)
@@ -292,8 +297,6 @@ def _nav(prev: tuple[str, str] | None, nxt: tuple[str, str] | None) -> str:
 
 
 def _exporter():
-    from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
 
     return HTMLExporter(template_name="lab", template_file="bertlab_site.html.j2",
                         extra_loaders=[DictLoader({"bertlab_site.html.j2": PAGE_TEMPLATE})],
@@ -304,11 +307,6 @@ def _exporter():
 
 def mathjax_source() -> Path:
     """The MathJax 2.7 folder jupyter-server-mathjax installs (``MathJax.js`` at its top)."""
-    try:
-        import jupyter_server_mathjax
-    except ImportError as err:
-        raise RuntimeError("the offline site needs jupyter-server-mathjax (requirements.txt): "
-                           "pip install -r requirements.txt") from err
     folder = Path(jupyter_server_mathjax.__file__).parent / "static"
     if not (folder / "MathJax.js").is_file():
         raise RuntimeError(f"no MathJax.js in {folder}")
@@ -347,14 +345,7 @@ class Entry:
 def render_page(path: Path, nb: dict, prev: Entry | None, nxt: Entry | None, stems: set[str],
                 exporter=None) -> str:
     """One notebook as a self-contained HTML page (MathJax excepted), checked for remote loads."""
-    import copy
-
-    import nbformat
-
-    node = nbformat.from_dict(copy.deepcopy(nb))
-    for cell in node.cells:
-        if isinstance(cell.get("source"), list):
-            cell.source = "".join(cell.source)
+    node = nbformat.reads(json.dumps(nb), as_version=4)   # joins multi-line sources and outputs
     node.metadata["title"] = plain(title_of(nb, path.stem))
     resources = {"metadata": {"name": path.stem, "path": str(path.parent)},
                  "site": {"css": SITE_CSS,
