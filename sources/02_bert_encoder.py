@@ -25,7 +25,8 @@
 #   library tokenizer on every Rotten Tomatoes snippet; `[CLS]`, `[SEP]`, `[UNK]`, `##` pieces,
 #   and `token_type_ids` for sentence pairs;
 # - the embeddings (token + position + segment, then LayerNorm), the encoder layer
-#   (attention, residual + LayerNorm, GELU feed-forward, residual + LayerNorm) and the pooler;
+#   (attention, residual + LayerNorm, GELU feed-forward, residual + LayerNorm, drawn as a
+#   diagram) and the pooler;
 # - a compact encoder in `bertlab.encoder` that matches `BertModel` at every layer to 1e-5;
 # - where BERT's parameters are;
 # - what "bidirectional" really means: **BERT has no LSTM**. Its context comes from attention
@@ -71,10 +72,10 @@ print(f"{len(continuations):,} continuation pieces, e.g. {continuations[:6]} and
 # Tokenization has two steps. *Basic tokenization* cleans the text, lower-cases it and strips
 # accents (this is an *uncased* model), puts spaces around Chinese characters and splits on
 # whitespace and punctuation. Then each word is split by **greedy longest-match-first**: take
-# the longest prefix that is in the vocabulary, then continue with `##` pieces.
-
-# %%
-bertlab.show_source(wordpiece.wordpiece)
+# the longest prefix that is in the vocabulary, then continue with `##` pieces; if some part
+# of the word cannot be matched at all, the whole word becomes `[UNK]`.
+# `wordpiece.tokenize` does both steps; you will write the greedy split yourself in the
+# exercises (bertlab's version is shown after them).
 
 # %%
 text = "Unbelievably, the naïve robot's tokenizer handled 'transformers' fine!"
@@ -155,10 +156,21 @@ plt.show()
 # 2. `x = LayerNorm(x + W₂ GELU(W₁ x))`, with `W₁` expanding 384 → 1536 and `W₂` shrinking back.
 #
 # Six such layers make MiniLM; twelve make BERT-base. The pooler, `tanh(W h_[CLS])`, was trained
-# for next-sentence prediction in the original BERT.
+# for next-sentence prediction in the original BERT. One layer, as a picture (the red arrows are
+# the residual connections: each sub-block's input is added back to its output):
 
 # %%
-bertlab.show_source(encoder.EncoderLayer.forward)
+from bertlab import diagrams
+
+fig = diagrams.encoder_layer(hidden=384, intermediate=1536)
+plt.show()
+
+# %% [markdown]
+# `encoder.EncoderLayer` is exactly this picture (you will write its `forward` in the
+# exercises). The whole encoder embeds the tokens, turns the 0/1 `attention_mask` into the
+# attention mask, and runs the layers in turn, keeping every hidden state:
+
+# %%
 bertlab.show_source(encoder.Encoder.forward)
 
 # %% [markdown]
@@ -221,15 +233,31 @@ table.round(2)
 #   language modelling (notebook 03) is what makes training such a model possible.
 
 # %%
-demo_tokens = tokenizer.tokenize("the bank raised interest rates")
+demo = tokenizer(["the bank raised interest rates", "the bank raised interest rates again today"],
+                 padding=True, return_tensors="pt")
+demo_tokens = tokenizer.convert_ids_to_tokens(demo["input_ids"][0])  # the shorter one, padded
+real = demo["attention_mask"][0].bool()
 n = len(demo_tokens)
-distance = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+keys = attention.padding_mask(demo["attention_mask"])[0, 0].expand(n, n)  # [n, n]: True = key is no [PAD]
+distance = np.abs(np.subtract.outer(np.arange(n), np.arange(n))).astype(float)
+distance[~real.numpy()] = np.nan  # the pads are not part of the sentence
+distance[:, ~real.numpy()] = np.nan
 fig = attention.mask_panels({
-    "BERT: bidirectional attention\n(every token, 1 step)": bertlab.attention.bidirectional_mask(n),
-    "GPT: causal attention\n(left context only)": bertlab.attention.causal_mask(n),
-    "BiLSTM (ELMo): steps for\ninformation to travel": distance,
+    "BERT: every position may attend to\nevery non-[PAD] position, in 1 step": keys,
+    "GPT: causal, left context only\n(and never a [PAD])": keys & attention.causal_mask(n),
+    "BiLSTM (ELMo): recurrent steps for\ninformation to travel": distance,
 }, demo_tokens)
 plt.show()
+print("tokens:", demo_tokens)
+print("BERT: every query may attend to", int(keys[0].sum()), "of", n, "keys (all but the [PAD]s)")
+
+# %% [markdown]
+# Read the first two panels with one key: blue means *may attend*, grey means *blocked* (the
+# score is set to −∞ before the softmax). BERT's panel is blue everywhere except the `[PAD]`
+# columns: every position, `[CLS]` and the pads included, may attend to every real token, left
+# and right, in one step. GPT's is the lower triangle: each token sees only itself and what
+# came before. The third panel is a different quantity, not a mask: how many recurrent steps
+# a BiLSTM needs to carry a word's information to another word (orange is far).
 
 # %% [markdown]
 # **A test on the real model.** Take two sentences that differ only in their *last* word and
@@ -327,21 +355,22 @@ assert cls_sim.argmax() == mean_sim.argmax() == 2, "the 'opposite' pair is the m
 #   illustrate; they do not rank poolings.
 #
 # ## Exercises
-# 1. Implement `my_wordpiece(word, vocab)`: greedy longest-match-first, `##` for continuations,
-#    `["[UNK]"]` when a word cannot be spelled. Check with `check_wordpiece(my_wordpiece, vocab)`.
-# 2. Write `bert_parameters(vocab, hidden, layers, intermediate, positions, types)`, the number of
-#    parameters of a `BertModel` (with pooler) as a formula. Check with
-#    `check_bert_parameter_count`.
-# 3. Implement `my_mean_pool(last_hidden_state, attention_mask)` that ignores padding. Check
-#    with `check_mean_pool`.
-#
-# ### Solutions
+# Each exercise is a function you write in its cell, between `### BEGIN SOLUTION` and
+# `### END SOLUTION` (a student copy has `raise NotImplementedError()` there); the cell's last
+# line runs its checker from `bertlab/exercises/`. bertlab's own code for exercises 1 and 2 is
+# shown after the exercises: try first.
 
 # %%
-from bertlab.exercises import check_bert_parameter_count, check_mean_pool, check_wordpiece
+from bertlab.exercises import check_bert_parameter_count, check_causal_choice, check_encoder_layer, check_wordpiece
 
+# %% [markdown]
+# **1. WordPiece.** Implement `my_wordpiece(word, vocab)`, the split of one (already basic-
+# tokenized) word: greedy longest-match-first, `##` for continuation pieces, `["[UNK]"]` when any
+# part of the word cannot be matched. Checker: `check_wordpiece(my_wordpiece, vocab)`.
 
+# %%
 def my_wordpiece(word: str, vocab: dict[str, int]) -> list[str]:
+    ### BEGIN SOLUTION
     pieces, start = [], 0
     while start < len(word):
         for end in range(len(word), start, -1):
@@ -353,26 +382,86 @@ def my_wordpiece(word: str, vocab: dict[str, int]) -> list[str]:
         else:
             return ["[UNK]"]
     return pieces
+    ### END SOLUTION
 
 
-assert check_wordpiece(my_wordpiece, vocab)
+check_wordpiece(my_wordpiece, vocab)
+
+# %% [markdown]
+# **2. One encoder layer, from its parts.** Implement `my_encoder_layer(layer, x, mask)` that
+# computes what the encoder-layer picture in section 3 shows, using only the parts of
+# `layer` (an `encoder.EncoderLayer`): `layer.attention(x, mask)` (it returns
+# `(output, weights)`), `layer.attention_norm`, `layer.intermediate`, `layer.output`,
+# `layer.output_norm`. Return the new `x`. Checker: `check_encoder_layer` (it uses a small
+# random layer and a padded batch).
+
+# %%
+def my_encoder_layer(layer: encoder.EncoderLayer, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    attended, _ = layer.attention(x, mask)
+    x = layer.attention_norm(x + attended)
+    return layer.output_norm(x + layer.output(torch.nn.functional.gelu(layer.intermediate(x))))
+    ### END SOLUTION
+
+
+check_encoder_layer(my_encoder_layer)
+
+# %% [markdown]
+# **3. Where the parameters are, as a formula.** Write
+# `bert_parameters(vocab, hidden, layers, intermediate, positions, types)`, the number of
+# parameters of a `BertModel` (pooler included), without building one. The table in section 4
+# gives you totals to test against. Checker: `check_bert_parameter_count`.
 
 # %%
 def bert_parameters(vocab: int, hidden: int, layers: int, intermediate: int, positions: int, types: int) -> int:
+    ### BEGIN SOLUTION
     embeddings = (vocab + positions + types) * hidden + 2 * hidden  # three tables + LayerNorm
     attention = 4 * (hidden * hidden + hidden) + 2 * hidden  # Q, K, V, output + LayerNorm
     feed_forward = 2 * hidden * intermediate + intermediate + hidden + 2 * hidden  # W1, W2 + LayerNorm
     pooler = hidden * hidden + hidden
     return embeddings + layers * (attention + feed_forward) + pooler
+    ### END SOLUTION
 
 
-assert check_bert_parameter_count(bert_parameters)
-print(f"BERT-base: {bert_parameters(30522, 768, 12, 3072, 512, 2):,} parameters")
+check_bert_parameter_count(bert_parameters)
+
+# %% [markdown]
+# **4. Experiment: change the *first* word.** Section 5 changed the *last* word and watched an
+# earlier one. Now change the first: `"i sat by the bank of the river"` versus
+# `"we sat by the bank of the river"` (the same number of tokens). *Predict first:* under a
+# causal mask, which tokens' final vectors differ between the two sentences? Measure it inside
+# `causal_choice()` with `scratch(**batch, mask="causal")`: print the tokens whose vectors changed
+# (by more than `1e-4`) and those that did not, then return the letter that matches:
+# - (a) none: the causal mask stops the change;
+# - (b) only the changed word;
+# - (c) the changed word and every token after it, but not `[CLS]`;
+# - (d) every token, `[CLS]` included.
+#
+# Checker: `check_causal_choice`.
 
 # %%
-def my_mean_pool(last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    mask = attention_mask.unsqueeze(-1).float()
-    return (last_hidden_state * mask).sum(1) / mask.sum(1)
+def causal_choice() -> str:
+    ### BEGIN SOLUTION
+    pair = ["i sat by the bank of the river", "we sat by the bank of the river"]
+    batch = tokenizer(pair, return_tensors="pt")
+    with torch.inference_mode():
+        h = scratch(**batch, mask="causal").last_hidden_state
+    changed = (h[0] - h[1]).abs().amax(-1) > 1e-4
+    names = tokenizer.convert_ids_to_tokens(batch["input_ids"][1])
+    print("changed:  ", [t for t, c in zip(names, changed) if c])
+    print("unchanged:", [t for t, c in zip(names, changed) if not c])
+    return "c"
+    ### END SOLUTION
 
 
-assert check_mean_pool(my_mean_pool)
+check_causal_choice(causal_choice)
+
+# %% [markdown]
+# ## Solutions from the library
+#
+# bertlab's WordPiece split and encoder layer, the code verified above against the library
+# tokenizer on 13,452 texts and against `BertModel` at every layer:
+
+# %%
+bertlab.show_source(wordpiece.wordpiece)
+bertlab.show_source(encoder.EncoderLayer.forward)
