@@ -30,6 +30,7 @@
 #   affordable;
 # - to pretrain a `BertForPreTraining` from scratch, read its two loss curves, and evaluate it
 #   honestly against trivial baselines;
+# - to measure what the masking rate does to the task (an experiment in the exercises);
 # - why a pretrained encoder without an MLM head (MiniLM) cannot fill masks;
 # - what later work found about NSP (RoBERTa, ALBERT).
 #
@@ -122,12 +123,9 @@ print(f"the 4k vocabulary makes the output layer {30522 / len(tokenizer):.1f}× 
 # recover them. Of the picked tokens, 80% become `[MASK]`, 10% a random token, 10% stay as they
 # are: the model cannot rely on `[MASK]` marking the positions it is graded on, which matters
 # because fine-tuning never shows it a `[MASK]`. Labels are `-100` (ignored by the loss)
-# everywhere else.
-
-# %%
-bertlab.show_source(pretraining.mask_tokens)
-
-# %% [markdown]
+# everywhere else. Exercise 1 asks you to write this rule, so bertlab's `pretraining.mask_tokens`
+# is printed only after the exercises.
+#
 # A statistical check on a large real batch (4,000 sentences, ~120k tokens), side by side with
 # `transformers`' `DataCollatorForLanguageModeling`, which implements the same rule:
 
@@ -256,7 +254,8 @@ for ax, losses, name, floor in ((axes[0], live.mlm_loss, "MLM", np.log(len(token
     guess = f"ln {len(tokenizer):,}" if name == "MLM" else "ln 2"
     ax.axhline(floor, color="gray", ls="--", lw=1, label=f"uniform guess ({guess})")
     ax.set_title(f"{name} loss, live run"), ax.set_xlabel("training step")
-    ax.set_ylabel("cross-entropy (nats)"), ax.legend(fontsize=9)
+    # legends clear of the curves: MLM's right half is empty above its curve, NSP's above 0.72
+    ax.set_ylabel("cross-entropy (nats)"), ax.legend(fontsize=9, loc="center right" if name == "MLM" else "upper right")
 plt.show()
 
 # %% [markdown]
@@ -380,7 +379,7 @@ for probe in probes:
 #   tasks: NSP was not pulling its weight.
 # - **ALBERT** (Lan et al., 2019) argued NSP is too easy because a random segment usually differs
 #   in *topic*, and replaced it with **sentence-order prediction** (SOP): two consecutive segments,
-#   in order or swapped. Topic cannot give the answer away (exercise 3 builds SOP pairs).
+#   in order or swapped. Topic cannot give the answer away (exercise 2 builds SOP pairs).
 # - **Cost.** BERT-base was trained on 3.3 billion words (Devlin et al., 2019) of BooksCorpus and
 #   English Wikipedia: 110 M parameters, 1 M steps of 256 sequences of (mostly) 128 tokens, on
 #   16 TPU chips for about 4 days (Devlin et al., 2019). By the usual estimate of 6 × parameters
@@ -417,52 +416,110 @@ print(f"ratio: {bert_flops / our_flops:,.0f}")
 # - Later models dropped NSP (RoBERTa) or replaced it with sentence order (ALBERT).
 #
 # ## Exercises
-# 1. Write `bert_mask(input_ids, special_mask, mask_id, vocab_size, generator)` returning
-#    `(inputs, labels)` with BERT's rule, without looking at `mask_tokens`. Check with
-#    `check_bert_masking`.
-# 2. Write `nsp_example(a, b, cls_id, sep_id)` returning `(input_ids, token_type_ids)`. Check with
-#    `check_nsp_example`.
-# 3. Write `sentence_order_pairs(segments, rng)`: for each pair of consecutive segments, keep
-#    them in order (label 0) or swap them (label 1) with probability ½, as ALBERT's SOP does.
-#    Check with `check_sentence_order`. *Going further:* pretrain with SOP instead of NSP.
 #
-# ### Solutions
+# Each exercise is a function you write in its cell, between `### BEGIN SOLUTION` and
+# `### END SOLUTION`; the checker on the cell's last line runs it and says what is wrong, with a
+# hint.
 
 # %%
-from bertlab.exercises import check_bert_masking, check_nsp_example, check_sentence_order
+from bertlab.exercises import check_bert_masking, check_mask_rate, check_mask_rate_reading, check_sentence_order
 
+# %% [markdown]
+# ### Exercise 1: BERT's masking rule
+# Write `bert_mask(input_ids, special_mask, mask_id, vocab_size, generator)` returning
+# `(inputs, labels)` by the rule of section 2: choose each real token (where `special_mask` is 0)
+# with probability 0.15; of the chosen ones, 80% become `mask_id`, 10% a random id below
+# `vocab_size`, 10% stay; `labels` holds the original id at the chosen positions and -100
+# everywhere else. Draw every random number from `generator`. `check_bert_masking` tests the
+# shares statistically on 300 sequences.
 
+# %%
 def bert_mask(input_ids, special_mask, mask_id, vocab_size, generator):
+    ### BEGIN SOLUTION
     inputs, labels = input_ids.clone(), input_ids.clone()
     chosen = (torch.rand(input_ids.shape, generator=generator) < 0.15) & (special_mask == 0)
     labels[~chosen] = -100
-    draw = torch.rand(input_ids.shape, generator=generator)
+    draw = torch.rand(input_ids.shape, generator=generator)  # a second draw splits the chosen tokens
     inputs[chosen & (draw < 0.8)] = mask_id
     random_ids = torch.randint(vocab_size, input_ids.shape, generator=generator)
     swap = chosen & (draw >= 0.8) & (draw < 0.9)
     inputs[swap] = random_ids[swap]
     return inputs, labels
+    ### END SOLUTION
 
 
-assert check_bert_masking(bert_mask)
+check_bert_masking(bert_mask)
 
-
-# %%
-def nsp_example(a, b, cls_id, sep_id):
-    input_ids = [cls_id, *a, sep_id, *b, sep_id]
-    token_type_ids = [0] * (len(a) + 2) + [1] * (len(b) + 1)
-    return input_ids, token_type_ids
-
-
-assert check_nsp_example(nsp_example)
-
+# %% [markdown]
+# ### Exercise 2: ALBERT's sentence-order pairs
+# Write `sentence_order_pairs(segments, rng)`: for each pair of consecutive segments, keep them in
+# order (label 0) or swap them (label 1), each with probability ½ (`rng.random() < 0.5`), as
+# ALBERT's sentence-order prediction does. Check with `check_sentence_order`. Unlike NSP's
+# negatives, both segments come from the same article, so the topic cannot give the answer away.
+# *Going further:* pretrain with SOP instead of NSP.
 
 # %%
 def sentence_order_pairs(segments, rng):
+    ### BEGIN SOLUTION
     pairs = []
     for a, b in zip(segments, segments[1:]):
         pairs.append((a, b, 0) if rng.random() < 0.5 else (b, a, 1))
     return pairs
+    ### END SOLUTION
 
 
-assert check_sentence_order(sentence_order_pairs)
+check_sentence_order(sentence_order_pairs)
+
+# %% [markdown]
+# ### Exercise 3 (experiment): mask more of the text
+# BERT masks 15% of the tokens. **Predict first:** if 40% were masked, would the 8,000-step
+# model's held-out masked-token accuracy rise, fall or stay the same? Write your guess down.
+#
+# Then measure. Write `masked_accuracy_at(rate)`: the masked-token accuracy of `model` (the
+# 8,000-step model) on the held-out pairs `held_out`, masked by
+# `pretraining.MLMCollator(tokenizer, mlm_probability=rate, seed=recipe["seed"] + 1)`: the
+# evaluation of section 5 at another rate. Nothing is trained, so it takes a second or two.
+# `check_mask_rate` runs it at 15% and at 40%, compares both with its own rerun and prints the
+# two measurements.
+
+# %%
+def masked_accuracy_at(rate: float) -> float:
+    ### BEGIN SOLUTION
+    collator = pretraining.MLMCollator(tokenizer, mlm_probability=rate, seed=recipe["seed"] + 1)
+    return pretraining.evaluate(model, held_out, collator, device=device)["masked_accuracy"]
+    ### END SOLUTION
+
+
+check_mask_rate(masked_accuracy_at, model, tokenizer, held_out)
+
+# %% [markdown]
+# ### Exercise 4: what the measurement says
+# Which reading of exercise 3's measurement is right? Return one letter from `mask_rate_reading()`;
+# `check_mask_rate_reading` explains every option, right or wrong.
+#
+# - (a) Evaluating at the higher rate damaged the model's weights.
+# - (b) The model is unchanged, but each masked token has fewer visible neighbours to be guessed
+#   from: the task got harder.
+# - (c) With more masked tokens the accuracy is noisier, so the difference is noise.
+# - (d) At the higher rate the 80 / 10 / 10 split changes, so fewer chosen tokens are `[MASK]`.
+#
+# Training at a higher rate is another question: for large models, masking 40% during
+# pretraining was found to do no worse than 15% (Wettig et al., 2023).
+
+# %%
+def mask_rate_reading() -> str:
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+check_mask_rate_reading(mask_rate_reading)
+
+# %% [markdown]
+# ## Solutions from the library
+#
+# bertlab's own masking, used by `MLMCollator` for every batch above (compare it with your
+# `bert_mask`):
+
+# %%
+bertlab.show_source(pretraining.mask_tokens)

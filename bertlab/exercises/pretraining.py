@@ -6,7 +6,7 @@ import random
 
 import torch
 
-from .core import check, same
+from .core import check, check_choice, not_implemented, report, show
 
 
 def check_bert_masking(fn) -> bool:
@@ -44,15 +44,6 @@ def check_bert_masking(fn) -> bool:
                          f"{seen['unchanged']:.0%} unchanged)")
 
 
-def check_nsp_example(fn) -> bool:
-    """Check ``fn(a, b, cls_id, sep_id) -> (input_ids, token_type_ids)`` for a BERT sentence pair."""
-    return check(fn, "nsp_example", [
-        (([11, 12, 13], [21, 22], 2, 3), ([2, 11, 12, 13, 3, 21, 22, 3], [0, 0, 0, 0, 0, 1, 1, 1]),
-         "[CLS] A [SEP] B [SEP]; token_type_ids (segment ids) are 0 up to and including the first [SEP], "
-         "1 for B and its [SEP]"),
-    ], "[CLS] A [SEP] B [SEP] with the right segment ids")
-
-
 def check_sentence_order(fn) -> bool:
     """Check ``fn(segments, rng) -> [(a, b, label)]`` for ALBERT's sentence-order prediction:
     consecutive segments kept in order (label 0) or swapped (label 1), about half each."""
@@ -72,3 +63,73 @@ def check_sentence_order(fn) -> bool:
         ((segments, random.Random(0)), right, "swap each pair when rng.random() < 0.5"),
     ], lambda: f"sentence-order pairs are right ({seen['swapped']:.0%} swapped); negatives come "
                "from the same document, so topic cannot give them away")
+
+
+_RATES = (0.15, 0.4)  # the masking rates the experiment compares: BERT's, and a much heavier one
+
+
+def _mask_rate_setup(model, tokenizer, pairs, seed):
+    """The 8,000-step model of notebook 03 and its 1,000 held-out pairs, unless given."""
+    from transformers import BertForPreTraining
+
+    from .. import data, models, pretraining
+
+    recipe = models.recipe("tiny-bert-bbc")
+    model = model if model is not None else models.load_model("tiny-bert-bbc", BertForPreTraining)
+    tokenizer = tokenizer if tokenizer is not None else models.load_tokenizer("tiny-bert-bbc")
+    if pairs is None:
+        pairs = pretraining.make_nsp_pairs(tokenizer, data.load_corpus("bbc_news", "validation"),
+                                           max_length=recipe["max_length"], seed=recipe["seed"] + 1)[:1000]
+    return model, tokenizer, pairs, recipe["seed"] + 1 if seed is None else seed
+
+
+def check_mask_rate(fn, model=None, tokenizer=None, pairs=None, seed=None) -> bool:
+    """Experiment: check ``fn(rate) -> masked-token accuracy`` of the 8,000-step model on the held-out
+    pairs, masked with ``MLMCollator(tokenizer, mlm_probability=rate, seed=...)``, against a rerun at
+    15% and 40%, and report both measurements."""
+    from .. import pretraining
+
+    name = "masked_accuracy_at"
+    got = {}
+    for rate in _RATES:
+        try:
+            got[rate] = fn(rate)
+        except NotImplementedError:
+            return not_implemented(name)
+        except Exception as err:  # a learner's bug: report it instead of crashing the notebook
+            return report(False, f"{name}({rate}) raised {type(err).__name__}: {err}",
+                          "evaluate the model with pretraining.evaluate and return its 'masked_accuracy'")
+        if not isinstance(got[rate], (int, float)) or not 0 <= float(got[rate]) <= 1:
+            return report(False, f"{name}({rate}) gave {show(got[rate])}, not an accuracy between 0 and 1",
+                          "return pretraining.evaluate(...)['masked_accuracy'], a float")
+    model, tokenizer, pairs, seed = _mask_rate_setup(model, tokenizer, pairs, seed)
+    want = {rate: pretraining.evaluate(model, pairs, pretraining.MLMCollator(tokenizer, rate, seed))
+            for rate in _RATES}
+    low, high = _RATES
+    if got[low] == got[high]:
+        return report(False, f"{name} gave the same accuracy at {low:.0%} and {high:.0%} masking",
+                      "pass the rate on: MLMCollator(tokenizer, mlm_probability=rate, seed=...)")
+    for rate in _RATES:
+        if abs(float(got[rate]) - want[rate]["most_frequent_baseline"]) < 1e-9:
+            return report(False, f"{name}({rate}) returned the most-frequent-token baseline",
+                          "return the 'masked_accuracy' entry of pretraining.evaluate's result")
+        if abs(float(got[rate]) - want[rate]["masked_accuracy"]) > 0.005:
+            return report(False, f"{name}({rate}) gave {float(got[rate]):.3f}, a rerun of the experiment "
+                          f"measured {want[rate]['masked_accuracy']:.3f}",
+                          "use the 8,000-step model (`model`), the held-out pairs and the collator seed "
+                          "the exercise names")
+    accuracy = {rate: f"{want[rate]['masked_accuracy']:.2f}" for rate in _RATES}
+    return report(True, f"{name} agrees with a rerun: masked-token accuracy {accuracy[low]} with {low:.0%} "
+                        f"of the tokens masked, {accuracy[high]} with {high:.0%} "
+                        f"({int(want[low]['masked_tokens']):,} and {int(want[high]['masked_tokens']):,} masked tokens)")
+
+
+def check_mask_rate_reading(fn) -> bool:
+    """Multiple choice: what the masking-rate experiment shows."""
+    return check_choice(fn, "mask_rate_reading", "b", {
+        "a": "evaluating does not change the weights: the same model was measured twice",
+        "b": "the model is the same; each masked token now has fewer visible neighbours to be guessed from, "
+             "so the task got harder (how much context a guess needs is what the rate controls)",
+        "c": "more masked tokens make the estimate less noisy, not more: the drop is many standard errors",
+        "d": "the 80/10/10 split of the chosen tokens is the same at every rate",
+    })
