@@ -42,6 +42,7 @@ import importlib.util
 import inspect
 import json
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -84,9 +85,8 @@ print(f"teacher: {teacher.num_parameters() / 1e6:.1f}M parameters | evaluated on
 # jitter with whatever else the machine does. So we **warm up** first, **repeat**, and report
 # the **median**, which one slow outlier cannot move. On a GPU, kernels run asynchronously, so
 # we **synchronise** before reading the clock, or we would time only the kernel *launch*.
-
-# %%
-bertlab.show_source(efficiency.median_latency)
+# `efficiency.median_latency(fn, warmup, repeats)` does all three (you will write its core in
+# exercise 1; its source follows the exercises).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -123,11 +123,13 @@ del fresh
 #   teacher layers (here the first and the last; DistilBERT initialised its student from every
 #   second teacher layer), trained on the teacher's **soft labels** (Hinton et
 #   al., 2015). A softened teacher distribution says *how* positive a review is, not only
-#   whether; that is more signal per example than the hard label.
+#   whether; that is more signal per example than the hard label. The loss,
+#   `efficiency.distillation_loss`, mixes α · T² · KL(teacher's softened distribution ‖ the
+#   student's) with (1 − α) · the cross-entropy on the true labels (exercise 3 asks for the soft
+#   part; the source follows the exercises).
 
 # %%
 bertlab.show_source(efficiency.quantize_int8)
-bertlab.show_source(efficiency.distillation_loss)
 
 # %% [markdown]
 # Does this CPU have bf16 units? Either way, here is what bf16 costs against fp32 at batch size 1
@@ -161,11 +163,12 @@ del bf16
 # `efficiency.distill` computes the teacher's logits once, then runs the ordinary training loop
 # of notebook 04 with the distillation loss.
 #
-# What should a student learn from? Not from the teacher's own training data: there the
-# teacher's outputs are fits to labels it has memorised, close to the hard labels themselves,
-# so they carry little extra signal (the usual reason distillation on the training set adds
-# nothing). We use the training reviews the teacher **never saw**: it was fine-tuned on the
-# first part of the (shuffled) training split, and the rest is our transfer set. Three students,
+# What should a student learn from? Preferably not from the teacher's own training data: a
+# teacher trained to fit it gives outputs there that approach the hard labels themselves, with
+# little extra signal (the usual reason distillation on the training set adds little; exercise 4
+# measures how far this teacher has got). We use the training reviews the teacher **never
+# saw**: it was fine-tuned on the first part of the (shuffled) training split, and the rest is
+# our transfer set. Three students,
 # identical except for their targets, each with 3 seeds:
 # - **labels only**: the control, fine-tuned on the true labels with `finetune.train`;
 # - **soft labels only** (α = 1): the teacher's softened outputs at temperature T = 2 and no
@@ -187,7 +190,7 @@ teacher_acc = float((bertlab.predict(teacher, tokenizer, transfer).argmax(-1) ==
 print(f"transfer set: {len(transfer):,} training reviews the teacher never saw (it trained on the first {seen:,}); "
       f"the teacher labels {teacher_acc:.1%} of them correctly")
 
-common = dict(epochs=STUDENT_EPOCHS, batch_size=32, lr=1e-4, device=device, progress=False)
+common = dict(epochs=STUDENT_EPOCHS, batch_size=32, lr=1e-4, device=device, progress=True)  # bars on stderr
 ARMS = {  # name -> how a fresh student is trained on the transfer set
     "labels only": lambda student, seed: finetune.train(student, tokenizer, transfer, seed=seed, **common),
     "soft labels only (α = 1)": lambda student, seed: efficiency.distill(
@@ -198,6 +201,8 @@ ARMS = {  # name -> how a fresh student is trained on the transfer set
 correct, students = {}, {}
 for name, fit in ARMS.items():
     for seed in STUDENT_SEEDS:
+        print(f"training student {len(correct) + 1} of {len(ARMS) * len(STUDENT_SEEDS)}: {name}, seed {seed}",
+              file=sys.stderr)  # progress: about 20 s each in the quick profile
         bertlab.seed_everything(seed)
         student = efficiency.make_student(teacher, STUDENT_LAYERS)
         fit(student, seed)
@@ -370,25 +375,26 @@ assert r.loc[student, "size (MB)"] < 0.7 * r.loc["fp32", "size (MB)"]
 assert r.loc[student, "accuracy"] > 0.6
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.8))
-names = [f"{v}\n({d})" for v, d in zip(results.index, results["device"])]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 5), layout="constrained")
+names = [f"{v.replace(', ', chr(10))}\n({d})" for v, d in zip(results.index, results["device"])]
 x = np.arange(len(results))
 ax1.bar(x - 0.2, results["batch 1 (ms)"], 0.4, label="batch 1 (ms per call)")
 ax1.bar(x + 0.2, results["batched (ms / review)"], 0.4, label="batched (ms per review)")
 ax1.set_xticks(x, names, fontsize=8)
-ax1.set_ylabel("latency (ms)")
-ax1.legend()
-ax1.set_title("Latency (lower is better)")
+ax1.set(xlabel="variant", ylabel="latency (ms)", title="Latency (lower is better)")
+ax1.set_ylim(top=results["batch 1 (ms)"].max() * 1.3)          # headroom: the legend sits above the bars
+ax1.legend(loc="upper right", ncols=2, fontsize=8)
+variants = []
 for k, (v, row) in enumerate(results.iterrows()):
     colour = plt.cm.tab10.colors[k % 10]
     ax2.scatter(row["batch 1 (ms)"], row["accuracy"], s=row["size (MB)"] * 4, alpha=0.6, color=colour)
-    ax2.annotate(f"{v} ({row['device']})", (row["batch 1 (ms)"], row["accuracy"]), fontsize=8,
-                 xytext=(6, 6 if k % 2 else -12), textcoords="offset points")  # alternate: no overprinting
-ax2.set_xlabel("latency at batch 1 (ms)")
-ax2.set_ylabel("test accuracy")
-ax2.set_title("Accuracy vs latency (marker area ∝ size in MB, see the table)")
-ax2.margins(x=0.25, y=0.1)
-fig.tight_layout()
+    variants.append(plt.Line2D([], [], marker="o", ls="", ms=8, alpha=0.6, color=colour, label=f"{v} ({row['device']})"))
+ax2.set(xlabel="latency at batch 1 (ms)", ylabel="test accuracy", title="Accuracy against latency")
+ax2.margins(x=0.15, y=0.15)
+fig.legend(handles=variants, loc="outside right upper", fontsize=8, title="variant (colour)")
+sizes = [ax2.scatter([], [], s=mb * 4, color="grey", alpha=0.6, label=f"{mb} MB") for mb in (25, 50, 100)]
+fig.legend(handles=sizes, loc="outside right lower", fontsize=8, title="size (marker area)", labelspacing=1.5,
+           borderpad=1)
 plt.show()
 
 # %% [markdown]
@@ -399,19 +405,19 @@ plt.show()
 #   Length-sorted batches keep padding low, and one large matrix multiplication uses the cores
 #   better than many small ones. On a GPU the gap is far larger, since a batch-1 call leaves
 #   most of the chip idle.
-# - **Dynamic int8**: 1.6× smaller (the embedding table stays fp32), 2.1× faster at batch 1 and
-#   2.9× batched, for −0.008 accuracy, with 96.0% of predictions unchanged. How much int8 gains
+# - **Dynamic int8**: 1.6× smaller (the embedding table stays fp32), 2.6× faster at batch 1 and
+#   2.2× batched, for −0.008 accuracy, with 96.0% of predictions unchanged. How much int8 gains
 #   depends on the CPU's int8 dot-product instructions (VNNI, AMX): expect less without them.
 # - **bf16** runs natively on this CPU, so `low_precision_dtypes` includes it: 2.0× smaller,
-#   1.6× faster at batch 1 and 2.1× batched, with 99.8% of predictions unchanged. On a CPU
+#   1.9× faster at batch 1 and 3.0× batched, with 99.8% of predictions unchanged. On a CPU
 #   without bf16 units it is emulated and slower, and `low_precision_dtypes` leaves it out; on a
 #   GPU, bf16 and fp16 rows appear in the table.
-# - **onnxruntime** gives the same predictions (largest logit difference 4.5e-06) and is 1.8×
-#   faster at batch 1 (fused kernels, no Python between layers), 1.6× batched.
-# - The **2-layer student** is 2.5× faster at batch 1 but only 1.5× smaller, because the
+# - **onnxruntime** gives the same predictions (largest logit difference 4.5e-06) and is 2.0×
+#   faster at batch 1 (fused kernels, no Python between layers), 1.7× batched.
+# - The **2-layer student** is 2.6× faster at batch 1 but only 1.5× smaller, because the
 #   embedding table, about half of the teacher's parameters, is the same in both. It loses
-#   0.076 of accuracy (distilled; 0.089 for labels only). Here int8 is as fast batched, for far
-#   less loss.
+#   0.076 of accuracy (distilled; 0.089 for labels only). Here int8 is as fast at batch 1, for
+#   far less loss.
 
 # %% [markdown]
 # ## 5. Scaling out: more than one GPU
@@ -515,27 +521,29 @@ if session is not None:
 #   with the same predictions, and faster at batch 1.
 # - Data-parallel training (DDP through `accelerate`) shards the data and all-reduces the
 #   gradients. The same script runs on 1 process, many GPUs or many machines.
-#
+
+# %% [markdown]
 # ## Exercises
-# 1. Write `median_time(work, warmup, repeats)`: call `work()` `warmup` times untimed, then
-#    time `repeats` calls with `time.perf_counter()` and return the median in seconds. Check
-#    with `check_median_time`.
-# 2. Write `int8_quantize(w)`: symmetric per-tensor quantization returning `(q, scale)` with
-#    `q` an int8 tensor and `w ≈ q * scale`. Check with `check_int8_quantize`, then apply it to
-#    the teacher's first query weight. How large is the error relative to the weights?
-# 3. Write `soft_target_loss(student_logits, teacher_logits, T)`: the soft-label term of the
-#    distillation loss, T² · KL(softmax(teacher/T) ‖ softmax(student/T)), averaged over the
-#    batch. Check with `check_soft_target_loss`. What happens to the targets as T grows?
 #
-# ### Solutions
+# Each exercise is a function you write in the cell under it, between the `### BEGIN SOLUTION` and
+# `### END SOLUTION` lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
+# copy, "not implemented yet" until you replace `raise NotImplementedError()`). The library's
+# versions of exercises 1 and 3 are shown after the exercises.
+#
+# **Exercise 1 · An honest timer.** Write `median_time(work, warmup, repeats)`: call `work()`
+# `warmup` times untimed, then time `repeats` calls with `time.perf_counter()` and return the
+# median in seconds. Checker: `check_median_time` (its test work has slow warm-up calls and one
+# outlier).
 
 # %%
 import statistics
 
-from bertlab.exercises import check_int8_quantize, check_median_time, check_soft_target_loss
+from bertlab.exercises import (check_int8_quantize, check_median_time, check_soft_label_confidence,
+                               check_soft_target_loss, check_transfer_set_verdict)
 
 
 def median_time(work, warmup, repeats):
+    ### BEGIN SOLUTION
     for _ in range(warmup):
         work()
     times = []
@@ -544,34 +552,101 @@ def median_time(work, warmup, repeats):
         work()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+    ### END SOLUTION
 
 
-assert check_median_time(median_time)
+check_median_time(median_time)
 
+# %% [markdown]
+# **Exercise 2 · int8 by hand.** Write `int8_quantize(w)`: symmetric per-tensor quantization
+# returning `(q, scale)`, with `q` an int8 tensor and `w ≈ q * scale`. Checker:
+# `check_int8_quantize`. (Then try it on `teacher.bert.encoder.layer[0].attention.self.query.weight`:
+# how large is the error relative to the weights?)
 
 # %%
 def int8_quantize(w):
+    ### BEGIN SOLUTION
     scale = w.abs().max() / 127                 # the largest |weight| maps to ±127
     return torch.round(w / scale).to(torch.int8), float(scale)
+    ### END SOLUTION
 
 
-assert check_int8_quantize(int8_quantize)
-w = teacher.bert.encoder.layer[0].attention.self.query.weight.detach()
-q, scale = int8_quantize(w)
-error = (q.float() * scale - w).abs()
-print(f"query weight {tuple(w.shape)}: mean |error| {error.mean() / w.abs().mean():.2%} of the mean |weight|, "
-      f"{q.element_size() * q.numel() / 1e3:.0f} kB instead of {w.element_size() * w.numel() / 1e3:.0f} kB")
+check_int8_quantize(int8_quantize)
 
+# %% [markdown]
+# **Exercise 3 · The soft-label loss.** Write `soft_target_loss(student_logits, teacher_logits, T)`:
+# the soft-label term of the distillation loss, T² · KL(softmax(teacher / T) ‖ softmax(student / T)),
+# averaged over the batch. Checker: `check_soft_target_loss`. (What happens to the targets as T
+# grows? Try `torch.softmax(torch.tensor([3.0, -1.0]) / T, -1)` for a few T.)
 
 # %%
 def soft_target_loss(student_logits, teacher_logits, T):
+    ### BEGIN SOLUTION
     log_p_student = torch.log_softmax(student_logits / T, dim=-1)
     p_teacher = torch.softmax(teacher_logits / T, dim=-1)
     return torch.nn.functional.kl_div(log_p_student, p_teacher, reduction="batchmean") * T * T
+    ### END SOLUTION
 
 
-assert check_soft_target_loss(soft_target_loss)
-example = torch.tensor([[3.0, -1.0]])
-for T in (1, 2, 4, 8):
-    print(f"T = {T}: teacher's soft label {torch.softmax(example / T, -1).numpy().round(3)[0]}")
-print("higher T -> softer targets: more weight on how sure the teacher is, less on which class wins")
+check_soft_target_loss(soft_target_loss)
+
+# %% [markdown]
+# **Exercise 4 · Experiment: why distil on reviews the teacher never saw?** Section 2 took the
+# transfer set from training reviews the teacher never saw, arguing that on its own training
+# reviews its soft labels say little beyond the hard labels. Measure how far that holds for this
+# teacher. **Predict first:** how
+# much probability does the teacher's soft label (T = 2) give the true label on average, on 500
+# reviews it trained on and on 500 it never saw?
+#
+# Write `soft_label_confidence(data, T)`: the mean, over the reviews of `data` (a tokenized
+# dataset with a `label` column), of the probability that `softmax(teacher logits / T)` gives the
+# review's true label. The checker calls it on both sets (`seen_500`, `unseen_500`) and reruns
+# the measurement (seconds). Print both results inside the function if you like. Checker:
+# `check_soft_label_confidence`.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+seen_500 = encoded["train"].select(range(500))        # the first reviews the teacher trained on
+unseen_500 = transfer.select(range(500))              # the transfer set: reviews it never saw
+
+
+def soft_label_confidence(data, T):
+    ### BEGIN SOLUTION
+    logits = bertlab.predict(teacher, tokenizer, data, batch_size=128)
+    probs = (logits / T).softmax(-1)
+    labels = torch.tensor(data["label"])
+    confidence = float(probs[torch.arange(len(labels)), labels].mean())
+    print(f"{len(labels)} reviews: mean probability of the true label at T = {T:g}: {confidence:.3f}")
+    return confidence
+    ### END SOLUTION
+
+
+check_soft_label_confidence(soft_label_confidence, teacher, tokenizer, seen_500, unseen_500)
+
+# %% [markdown]
+# **Exercise 5 · What does the measurement say?** Write `transfer_set_verdict()` returning one
+# letter. Checker: `check_transfer_set_verdict`.
+#
+# - (a) about as sure on both sets: this teacher has fitted its training reviews only lightly, so
+#   its soft labels there are still far from the hard labels;
+# - (b) much surer on the reviews it trained on, close to the hard labels: there its soft labels
+#   add almost nothing beyond the labels themselves;
+# - (c) surer on the reviews it never saw.
+
+# %%
+def transfer_set_verdict():
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION
+
+
+check_transfer_set_verdict(transfer_set_verdict)
+
+# %% [markdown]
+# ## Solutions from the library
+#
+# The library's timer (exercise 1) and distillation loss (exercise 3):
+
+# %%
+bertlab.show_source(efficiency.median_latency)
+bertlab.show_source(efficiency.distillation_loss)

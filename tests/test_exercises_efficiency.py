@@ -1,13 +1,18 @@
 """Notebook 08 · Efficiency and scale: its exercise checkers pass right answers and name the usual mistakes."""
 
+import copy
 import statistics
 import time
 
 import pytest
 import torch
+from datasets import Dataset
 
-from bertlab.exercises import check_int8_quantize, check_median_time, check_soft_target_loss
-from checking import flagged, passes, F
+import bertlab
+from bertlab import finetune
+from bertlab.exercises import (check_int8_quantize, check_median_time, check_soft_label_confidence,
+                               check_soft_target_loss, check_transfer_set_verdict)
+from checking import flagged, passes, unfinished, F
 
 
 def timed_runs(work, warmup, repeats, skip_warmup=True):
@@ -60,3 +65,46 @@ def test_soft_target_loss_is_batchmean_kl_times_t_squared(capsys):
                                                       lambda s, t, T: soft_target_loss(s, t, T, reduction="mean"))
     per_example = lambda s, t, T: soft_target_loss(s, t, T, reduction="none").sum(-1)  # noqa: E731
     assert "batchmean" in flagged(capsys, check_soft_target_loss, per_example)
+
+
+@pytest.fixture(scope="module")
+def reviews_and_teacher(tok, classifier):
+    """Two tiny tokenized review sets, labelled against a sharpened random teacher's own predictions (reversed)."""
+    teacher = copy.deepcopy(classifier)
+    teacher.classifier.weight.data *= 50
+    texts = ["a gentle, funny film", "dull and far too long", "the cast is wonderful", "I want my money back"]
+    data = Dataset.from_dict({"text": texts, "label": [0] * len(texts)})
+    predicted = bertlab.predict(teacher, tok, finetune.tokenize_dataset(tok, data, 32)).argmax(-1)
+    data = finetune.tokenize_dataset(tok, Dataset.from_dict({"text": texts, "label": (1 - predicted).tolist()}), 32)
+    return teacher, data.select(range(2)), data.select(range(2, 4))
+
+
+def soft_label_confidence(teacher, tok, data, T, use_T=True, true_label=True):
+    probs = (bertlab.predict(teacher, tok, data) / (T if use_T else 1)).softmax(-1)
+    labels = torch.tensor(data["label"])
+    return float((probs[torch.arange(len(labels)), labels] if true_label else probs.max(-1).values).mean())
+
+
+def test_soft_label_confidence_is_the_true_labels_softened_probability(capsys, tok, reviews_and_teacher):
+    teacher, seen, unseen = reviews_and_teacher
+    context = (teacher, tok, seen, unseen)
+    passes(capsys, check_soft_label_confidence, lambda d, T: soft_label_confidence(teacher, tok, d, T), *context)
+    assert "divide the logits by T" in flagged(capsys, check_soft_label_confidence,
+                                               lambda d, T: soft_label_confidence(teacher, tok, d, T, use_T=False),
+                                               *context)
+    assert "the *true* label" in flagged(capsys, check_soft_label_confidence,
+                                         lambda d, T: soft_label_confidence(teacher, tok, d, T, true_label=False),
+                                         *context)
+    assert "expected one probability" in flagged(capsys, check_soft_label_confidence, lambda d, T: "high", *context)
+    unfinished(capsys, check_soft_label_confidence, *context)
+
+
+def test_transfer_set_verdict_reads_the_measurement(capsys):
+    assert "fitted its training reviews only lightly" in passes(capsys, check_transfer_set_verdict, lambda: "a")
+    assert "is not it" in flagged(capsys, check_transfer_set_verdict, lambda: "b")
+    unfinished(capsys, check_transfer_set_verdict)
+
+
+def test_the_older_checkers_meet_the_stub_kindly(capsys):
+    for checker in (check_median_time, check_int8_quantize, check_soft_target_loss):
+        unfinished(capsys, checker)

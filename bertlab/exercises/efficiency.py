@@ -7,7 +7,8 @@ import time
 import torch
 
 from .. import efficiency
-from .core import check, same, show
+from ..inference import predict
+from .core import check, check_choice, same, show
 
 
 def check_median_time(fn) -> bool:
@@ -79,3 +80,53 @@ def check_soft_target_loss(fn) -> bool:
         (lambda got, want, a: same(got * a[0].shape[-1], want, 1e-5), "",
          "reduction='mean' also divides by the number of classes: use reduction='batchmean'"),
     ])
+
+
+def check_soft_label_confidence(fn, teacher=None, tokenizer=None, seen=None, unseen=None, T: float = 2.0) -> bool:
+    """Check ``fn(data, T)``: the mean probability that the teacher's soft label (softmax of logits / T) gives each
+    review's true label, on reviews the teacher trained on (``seen``) and on reviews it never saw (``unseen``)."""
+    hint = ("logits = bertlab.predict(teacher, tokenizer, data); p = (logits / T).softmax(-1); "
+            "average p[i, label_i] over the reviews")
+    cache = {}
+
+    def logits_of(name, data):
+        if name not in cache:
+            cache[name] = predict(teacher, tokenizer, data, batch_size=128).float()
+        return cache[name], torch.as_tensor(data["label"])
+
+    def right_on(name, data):
+        def right(got):
+            try:
+                value = float(got)
+            except (TypeError, ValueError):
+                return f"gave {show(got)}, expected one probability (a float)", "average over the reviews"
+            if teacher is None or data is None:
+                return ("cannot be checked without the teacher and the reviews",
+                        "call check_soft_label_confidence(fn, teacher, tokenizer, seen, unseen)")
+            logits, labels = logits_of(name, data)
+            rows = torch.arange(len(labels))
+            if abs(value - float((logits / T).softmax(-1)[rows, labels].mean())) <= 1e-4:
+                return ""
+            if abs(value - float(logits.softmax(-1)[rows, labels].mean())) <= 1e-4:
+                return "equals the probability at T = 1", "divide the logits by T before the softmax"
+            if abs(value - float((logits / T).softmax(-1).max(-1).values.mean())) <= 1e-4:
+                return ("equals the probability of the teacher's own prediction",
+                        "take the probability of the *true* label, p[i, label_i], not the largest one")
+            return "disagrees with a rerun of the measurement", hint
+        return right
+
+    return check(fn, "soft_label_confidence", [((seen, T), right_on("seen", seen), hint),
+                                               ((unseen, T), right_on("unseen", unseen), hint)],
+                 "soft_label_confidence agrees with a rerun on both sets of reviews")
+
+
+def check_transfer_set_verdict(fn) -> bool:
+    """Check the reading of the soft-label measurement (multiple choice)."""
+    return check_choice(fn, "transfer_set_verdict", "a", {
+        "a": "the two means differ by a few points at most, within what 500 reviews each can resolve: this teacher "
+             "fitted its training reviews only lightly, so its soft labels there are not yet close to the hard "
+             "labels. The case for unseen text grows with how well a teacher has fitted its training set",
+        "b": "look at the two numbers: the teacher gives the true label about the same probability on both sets, "
+             "far from the hard labels' 1",
+        "c": "the measurement does not show it surer on unseen reviews; at most the reverse, by a little",
+    })
