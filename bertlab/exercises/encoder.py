@@ -7,7 +7,7 @@ import time
 import torch
 from transformers import BertConfig, BertModel
 
-from .. import wordpiece
+from .. import attention, encoder, wordpiece
 from .core import check, check_choice, same, wrong_shape
 
 
@@ -50,7 +50,6 @@ def check_bert_parameter_count(fn) -> bool:
 
 def _tiny_layer():
     """A small encoder layer with random weights (LayerNorms too), an input batch and a padding mask."""
-    from .. import attention, encoder
 
     torch.manual_seed(0)
     layer = encoder.EncoderLayer(encoder.EncoderConfig(hidden_size=16, num_heads=2, intermediate_size=32))

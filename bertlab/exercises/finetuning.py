@@ -6,6 +6,7 @@ import torch
 from sklearn.metrics import f1_score
 from transformers import get_linear_schedule_with_warmup
 
+from .. import data, finetune, models
 from .core import check, check_choice, not_implemented, report, same, show
 
 
@@ -42,7 +43,6 @@ _BATCH_SIZES = (8, 128)  # the batch sizes the experiment compares with notebook
 
 def _padding_setup(tokenizer, tokenized):
     """MiniLM's tokenizer and notebook 04's tokenized training split (64 tokens at most), unless given."""
-    from .. import data, finetune, models
 
     tokenizer = tokenizer if tokenizer is not None else models.load_tokenizer("minilm-l6")
     if tokenized is None:
@@ -53,7 +53,6 @@ def _padding_setup(tokenizer, tokenized):
 def check_padding_experiment(fn, tokenizer=None, tokenized=None) -> bool:
     """Experiment: check ``fn(batch_size) -> (random batches' padding share, length-grouped share)``
     on the tokenized training split against a rerun at batch sizes 8 and 128, and report them."""
-    from .. import finetune
 
     name = "padding_shares"
     got = {}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 
 import torch
+from transformers import BertForPreTraining
 
+from .. import data, models, pretraining
 from .core import check, check_choice, not_implemented, report, show
 
 
@@ -70,9 +72,7 @@ _RATES = (0.15, 0.4)  # the masking rates the experiment compares: BERT's, and a
 
 def _mask_rate_setup(model, tokenizer, pairs, seed):
     """The 8,000-step model of notebook 03 and its 1,000 held-out pairs, unless given."""
-    from transformers import BertForPreTraining
 
-    from .. import data, models, pretraining
 
     recipe = models.recipe("tiny-bert-bbc")
     model = model if model is not None else models.load_model("tiny-bert-bbc", BertForPreTraining)
@@ -87,7 +87,6 @@ def check_mask_rate(fn, model=None, tokenizer=None, pairs=None, seed=None) -> bo
     """Experiment: check ``fn(rate) -> masked-token accuracy`` of the 8,000-step model on the held-out
     pairs, masked with ``MLMCollator(tokenizer, mlm_probability=rate, seed=...)``, against a rerun at
     15% and 40%, and report both measurements."""
-    from .. import pretraining
 
     name = "masked_accuracy_at"
     got = {}
