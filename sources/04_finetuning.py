@@ -230,7 +230,8 @@ ax.plot(steps, run.step_loss, alpha=0.3, label="train loss (per step)")
 ax.plot(steps, smooth, label="train loss (10-step mean)")
 per_epoch = len(run.step_loss) / len(run.epoch_val_loss)
 ax.plot(per_epoch * np.arange(1, len(run.epoch_val_loss) + 1), run.epoch_val_loss, "o-", label="validation loss")
-ax.set_xlabel("optimizer step"), ax.set_ylabel("cross-entropy"), ax.legend()
+ax.set_xlabel("optimizer step"), ax.set_ylabel("cross-entropy")
+ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)   # beside the axes, off the data
 plt.show()
 
 # %% [markdown]
