@@ -466,8 +466,8 @@ print("pool() equals the per-document loop for all three methods (atol 1e-6)")
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise is a function you write in the cell under it, between the `### BEGIN SOLUTION` and
-# `### END SOLUTION` lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
+# Each exercise is a function you write in the cell under it, between its two solution-marker
+# comment lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
 # copy, "not implemented yet" until you replace `raise NotImplementedError()`). The library's own
 # versions are shown after the exercises.
 #

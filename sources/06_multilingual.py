@@ -564,8 +564,8 @@ print(domain.rename(columns={"difference": "difference", "low": "95% low", "high
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise is a function you write in the cell under it, between the `### BEGIN SOLUTION` and
-# `### END SOLUTION` lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
+# Each exercise is a function you write in the cell under it, between its two solution-marker
+# comment lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
 # copy, "not implemented yet" until you replace `raise NotImplementedError()`).
 #
 # **Exercise 1 · Lost characters.** Write `unk_rate(texts, tokenizer)`: the share of `[UNK]`

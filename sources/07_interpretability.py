@@ -578,8 +578,8 @@ assert shift["low"] <= shift["female − male"] <= shift["high"] and shift["n"] 
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise is a function you write in the cell under it, between the `### BEGIN SOLUTION` and
-# `### END SOLUTION` lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
+# Each exercise is a function you write in the cell under it, between its two solution-marker
+# comment lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
 # copy, "not implemented yet" until you replace `raise NotImplementedError()`).
 #
 # **Exercise 1 · The `[CLS]` row.** Write `cls_attention(att)`: from attention probabilities

@@ -525,8 +525,8 @@ if session is not None:
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise is a function you write in the cell under it, between the `### BEGIN SOLUTION` and
-# `### END SOLUTION` lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
+# Each exercise is a function you write in the cell under it, between its two solution-marker
+# comment lines, followed by a checker that prints ✔, or ✘ with a hint (in a student
 # copy, "not implemented yet" until you replace `raise NotImplementedError()`). The library's
 # versions of exercises 1 and 3 are shown after the exercises.
 #
