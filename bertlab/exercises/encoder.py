@@ -50,7 +50,6 @@ def check_bert_parameter_count(fn) -> bool:
 
 def _tiny_layer():
     """A small encoder layer with random weights (LayerNorms too), an input batch and a padding mask."""
-
     torch.manual_seed(0)
     layer = encoder.EncoderLayer(encoder.EncoderConfig(hidden_size=16, num_heads=2, intermediate_size=32))
     with torch.no_grad():

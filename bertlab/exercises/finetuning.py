@@ -43,7 +43,6 @@ _BATCH_SIZES = (8, 128)  # the batch sizes the experiment compares with notebook
 
 def _padding_setup(tokenizer, tokenized):
     """MiniLM's tokenizer and notebook 04's tokenized training split (64 tokens at most), unless given."""
-
     tokenizer = tokenizer if tokenizer is not None else models.load_tokenizer("minilm-l6")
     if tokenized is None:
         tokenized = finetune.tokenize_dataset(tokenizer, data.load_dataset("rotten_tomatoes")["train"], 64)
@@ -53,7 +52,6 @@ def _padding_setup(tokenizer, tokenized):
 def check_padding_experiment(fn, tokenizer=None, tokenized=None) -> bool:
     """Experiment: check ``fn(batch_size) -> (random batches' padding share, length-grouped share)``
     on the tokenized training split against a rerun at batch sizes 8 and 128, and report them."""
-
     name = "padding_shares"
     got = {}
     for size in _BATCH_SIZES:

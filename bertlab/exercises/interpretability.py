@@ -6,6 +6,8 @@ import re
 
 import torch
 
+from .. import interpret
+from ..inference import predict
 from .core import check, check_choice, same, show, wrong_shape
 
 
@@ -55,9 +57,6 @@ def _ig_deletion_aopc(model, tokenizer, texts, baseline_token: int, replacement:
                      max_length: int = 64) -> float:
     """The reference experiment: mean AOPC of integrated gradients (``baseline_token``) when deleted tokens become
     ``replacement``; the target is the model's prediction on each whole text."""
-    from .. import interpret
-    from ..inference import predict
-
     targets = predict(model, tokenizer, list(texts), max_length=max_length).argmax(-1).tolist()
     device = next(model.parameters()).device
     scores = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 from .core import F, check, check_choice, same, wrong_shape
 
@@ -49,7 +51,6 @@ def check_retrieval_accuracy(fn) -> bool:
 
 
 def _logreg(x, y):
-    from sklearn.linear_model import LogisticRegression
     return LogisticRegression(max_iter=3000).fit(x, y)
 
 
@@ -71,8 +72,6 @@ def _synthetic_transfer():
 def check_standardised_transfer(fn, source=None, target=None) -> bool:
     """Check ``fn(source, target)``: the target accuracy of a logistic regression trained on ``source = (x, y)``
     behind a ``StandardScaler`` fitted on the source features only (defaults: a synthetic language shift)."""
-    from sklearn.preprocessing import StandardScaler
-
     if source is None or target is None:
         source, target = _synthetic_transfer()
     (sx, sy), (tx, ty) = (tuple(np.asarray(a) for a in pair) for pair in (source, target))

@@ -87,7 +87,6 @@ def check_mask_rate(fn, model=None, tokenizer=None, pairs=None, seed=None) -> bo
     """Experiment: check ``fn(rate) -> masked-token accuracy`` of the 8,000-step model on the held-out
     pairs, masked with ``MLMCollator(tokenizer, mlm_probability=rate, seed=...)``, against a rerun at
     15% and 40%, and report both measurements."""
-
     name = "masked_accuracy_at"
     got = {}
     for rate in _RATES:

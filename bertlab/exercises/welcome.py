@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
+from .. import load_dataset, load_tokenizer
 from .core import check, check_choice
 
 
 @lru_cache(maxsize=1)
 def _tokenizer():
     """MiniLM's tokenizer, loaded once (from the offline cache)."""
-    from .. import load_tokenizer
-
     return load_tokenizer("minilm-l6")
 
 
@@ -41,8 +40,6 @@ def _majority(dataset) -> float:
 
 def check_majority_baseline(fn) -> bool:
     """Check ``fn(dataset) -> float``: the test accuracy of always predicting the most frequent training label."""
-    from .. import load_dataset
-
     data = {name: load_dataset(name) for name in ("rotten_tomatoes", "bbc_news")}
     want = {name: _majority(d) for name, d in data.items()}
 
