@@ -208,8 +208,8 @@ assert out.last_hidden_state.shape == (2, batch["input_ids"].shape[1], 384)
 # - The `quick` profile (default) keeps everything CPU-sized; `full` is for a GPU.
 #
 # ## Exercises
-# Each exercise is a function you write in its cell, between `### BEGIN SOLUTION` and
-# `### END SOLUTION` (a student copy has `raise NotImplementedError()` there). The cell's last
+# Each exercise is a function you write in its cell, in the region nbgrader's solution
+# markers enclose (a student copy has `raise NotImplementedError()` there). The cell's last
 # line runs a checker from `bertlab/exercises/`: it prints ✔, or ✘ with a hint for the usual
 # mistake, and never stops the notebook.
 

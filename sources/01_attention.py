@@ -431,8 +431,8 @@ table
 #   log-log slope depends on the machine).
 #
 # ## Exercises
-# Each exercise is a function you write in the cell, between `### BEGIN SOLUTION` and
-# `### END SOLUTION` (a student copy has `raise NotImplementedError()` there); the cell's last
+# Each exercise is a function you write in the cell, in the region nbgrader's solution
+# markers enclose (a student copy has `raise NotImplementedError()` there); the cell's last
 # line runs its checker from `bertlab/exercises/`, which says what is right or names the mistake.
 # Don't scroll below the exercises before trying: bertlab's own code for them is shown there.
 

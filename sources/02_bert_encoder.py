@@ -355,8 +355,8 @@ assert cls_sim.argmax() == mean_sim.argmax() == 2, "the 'opposite' pair is the m
 #   illustrate; they do not rank poolings.
 #
 # ## Exercises
-# Each exercise is a function you write in its cell, between `### BEGIN SOLUTION` and
-# `### END SOLUTION` (a student copy has `raise NotImplementedError()` there); the cell's last
+# Each exercise is a function you write in its cell, in the region nbgrader's solution
+# markers enclose (a student copy has `raise NotImplementedError()` there); the cell's last
 # line runs its checker from `bertlab/exercises/`. bertlab's own code for exercises 1 and 2 is
 # shown after the exercises: try first.
 

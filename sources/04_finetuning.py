@@ -385,8 +385,8 @@ assert [p["label"] for p in classifier(new_reviews[:2])] == ["positive", "negati
 #
 # ## Exercises
 #
-# Each exercise is a function you write in its cell, between `### BEGIN SOLUTION` and
-# `### END SOLUTION`; the checker on the cell's last line runs it and says what is wrong, with a
+# Each exercise is a function you write in its cell, in the region nbgrader's solution
+# markers enclose; the checker on the cell's last line runs it and says what is wrong, with a
 # hint.
 
 # %%
