@@ -465,7 +465,7 @@ plt.show()
 # predictions for the validation score). Everything else is notebook 04's recipe.
 
 # %%
-root = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
+root = Path(bertlab.__file__).resolve().parents[1]      # the repository, from notebooks/ or student/
 spec = importlib.util.spec_from_file_location("finetune_script", root / "scripts" / "finetune.py")
 script = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(script)                         # scripts/finetune.py, loaded as a module
