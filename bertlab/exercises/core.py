@@ -89,6 +89,20 @@ def wrong_shape(got, want, args) -> bool:
     return got.shape != want.shape
 
 
+UNMET = object()   # what attempt() returns when the learner's function gave no answer to check
+
+
+def attempt(fn, args: tuple, name: str, call: str, hint: str = ""):
+    """Call the learner's ``fn(*args)``; for the stub or an error print the verdict and return ``UNMET``."""
+    try:
+        return fn(*args)
+    except NotImplementedError:  # the student copy's stub: nothing written yet
+        not_implemented(name)
+    except Exception as err:  # a learner's bug: report it instead of crashing the notebook
+        report(False, f"{call} raised {type(err).__name__}: {err}", hint)
+    return UNMET
+
+
 def check(fn, name: str, cases, passed, mistakes=(), tol: float = 1e-6) -> bool:
     """Run ``fn(*args)`` for each ``(args, expect, hint)`` case; report the first failure, else
     ``passed`` (a message, or a function making one from what the tests found).
@@ -97,12 +111,8 @@ def check(fn, name: str, cases, passed, mistakes=(), tol: float = 1e-6) -> bool:
     """
     for args, expect, hint in cases:
         call = name if name.endswith(")") else f"{name}({', '.join(show(a, 40) for a in args)})"
-        try:
-            got = fn(*args)
-        except NotImplementedError:  # the student copy's stub: nothing written yet
-            return not_implemented(name)
-        except Exception as err:  # a learner's bug: report it instead of crashing the notebook
-            return report(False, f"{call} raised {type(err).__name__}: {err}", hint)
+        if (got := attempt(fn, args, name, call, hint)) is UNMET:
+            return False
         if not callable(expect):
             wrong = "" if same(got, expect, tol) else diagnose(got, expect, args, hint, mistakes)
         else:
@@ -118,12 +128,8 @@ def check(fn, name: str, cases, passed, mistakes=(), tol: float = 1e-6) -> bool:
 
 def check_choice(fn, name: str, right: str, why: dict[str, str]) -> bool:
     """Check a multiple-choice answer ``fn() -> letter``; ``why`` explains each option, right or wrong."""
-    try:
-        got = fn()
-    except NotImplementedError:
-        return not_implemented(name)
-    except Exception as err:  # a learner's bug: report it instead of crashing the notebook
-        return report(False, f"{name}() raised {type(err).__name__}: {err}", f"return one of {sorted(why)}")
+    if (got := attempt(fn, (), name, f"{name}()", f"return one of {sorted(why)}")) is UNMET:
+        return False
     letter = str(got).strip().lower()[:1]
     if letter not in why:
         return report(False, f"{name}() gave {show(got)}", f"return one letter: {', '.join(sorted(why))}")
@@ -133,12 +139,8 @@ def check_choice(fn, name: str, right: str, why: dict[str, str]) -> bool:
 
 def check_measurement(fn, name: str, rerun, rel: float = 0.0, abs_tol: float = 0.0, what: str = "") -> bool:
     """Check an experiment's measured value ``fn()`` against ``rerun()``, the same measurement redone."""
-    try:
-        got = fn()
-    except NotImplementedError:
-        return not_implemented(name)
-    except Exception as err:  # a learner's bug: report it instead of crashing the notebook
-        return report(False, f"{name}() raised {type(err).__name__}: {err}", "run your experiment inside the function")
+    if (got := attempt(fn, (), name, f"{name}()", "run your experiment inside the function")) is UNMET:
+        return False
     want = rerun()
     if not same(got, want, tol=max(abs_tol, rel * abs(float(want)) if isinstance(want, (int, float)) else abs_tol)):
         return report(False, f"{name}() gave {show(got)}, a rerun of the experiment measured {show(want)}",

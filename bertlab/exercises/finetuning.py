@@ -7,7 +7,7 @@ from sklearn.metrics import f1_score
 from transformers import get_linear_schedule_with_warmup
 
 from .. import data, finetune, models
-from .core import check, check_choice, not_implemented, report, same, show
+from .core import UNMET, attempt, check, check_choice, report, same, show
 
 
 def check_padding_waste(fn) -> bool:
@@ -55,13 +55,10 @@ def check_padding_experiment(fn, tokenizer=None, tokenized=None) -> bool:
     name = "padding_shares"
     got = {}
     for size in _BATCH_SIZES:
-        try:
-            got[size] = fn(size)
-        except NotImplementedError:
-            return not_implemented(name)
-        except Exception as err:  # a learner's bug: report it instead of crashing the notebook
-            return report(False, f"{name}({size}) raised {type(err).__name__}: {err}",
-                          "finetune.padding_share(finetune.make_loader(tokenizer, encoded['train'], batch_size, ...))")
+        got[size] = attempt(fn, (size,), name, f"{name}({size})",
+                            "finetune.padding_share(finetune.make_loader(tokenizer, encoded['train'], batch_size, ...))")
+        if got[size] is UNMET:
+            return False
         if (not isinstance(got[size], (tuple, list)) or len(got[size]) != 2
                 or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in got[size])):
             return report(False, f"{name}({size}) gave {show(got[size])}, not two shares between 0 and 1",

@@ -8,7 +8,7 @@ import torch
 from transformers import BertForPreTraining
 
 from .. import data, models, pretraining
-from .core import check, check_choice, not_implemented, report, show
+from .core import UNMET, attempt, check, check_choice, report, show
 
 
 def check_bert_masking(fn) -> bool:
@@ -90,13 +90,10 @@ def check_mask_rate(fn, model=None, tokenizer=None, pairs=None, seed=None) -> bo
     name = "masked_accuracy_at"
     got = {}
     for rate in _RATES:
-        try:
-            got[rate] = fn(rate)
-        except NotImplementedError:
-            return not_implemented(name)
-        except Exception as err:  # a learner's bug: report it instead of crashing the notebook
-            return report(False, f"{name}({rate}) raised {type(err).__name__}: {err}",
-                          "evaluate the model with pretraining.evaluate and return its 'masked_accuracy'")
+        got[rate] = attempt(fn, (rate,), name, f"{name}({rate})",
+                            "evaluate the model with pretraining.evaluate and return its 'masked_accuracy'")
+        if got[rate] is UNMET:
+            return False
         if not isinstance(got[rate], (int, float)) or not 0 <= float(got[rate]) <= 1:
             return report(False, f"{name}({rate}) gave {show(got[rate])}, not an accuracy between 0 and 1",
                           "return pretraining.evaluate(...)['masked_accuracy'], a float")
