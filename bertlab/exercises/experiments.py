@@ -99,7 +99,7 @@ def check_pooling(fn, encoder=None, tokenizer=None, n: int = 500) -> bool:
     print(f"validation accuracy: [CLS] {accuracy['cls']:.3f}, mean {accuracy['mean']:.3f}", file=sys.stderr)
     better = "mean pooling beats [CLS]" if accuracy["mean"] > accuracy["cls"] else "[CLS] matches or beats mean pooling"
     return report(True, f"pool is right; frozen MiniLM + logistic regression on {n:,} training snippets, "
-                        f"validated on {n:,}: {better} (accuracies above)")
+                        f"validated on {n:,}: {better}")
 
 
 def check_pooling_reading(fn) -> bool:
