@@ -34,7 +34,7 @@
 #
 # **Prerequisites:** notebooks 03 (the small BERT) and 04 (the training loop).
 #
-# **Run time:** about 5 minutes in the quick profile on a 2-core laptop CPU (every run
+# **Run time:** about 6 minutes in the quick profile on a 2-core laptop CPU (every run
 # fine-tunes on the same 1,000 snippets for one epoch; the cell before each table prints one
 # line per run, so you can watch it progress). The full profile (all training snippets, 3
 # epochs) has not been timed on a GPU yet. Every long cell reports its progress (on stderr) as
