@@ -6,7 +6,7 @@ and returns True/False; it never raises, whatever the learner's function does.
 """
 
 from .attention import *  # noqa: F401,F403
-from .core import check_choice, check_measurement, not_implemented  # noqa: F401
+from .core import check_choice, not_implemented  # noqa: F401
 from .efficiency import *  # noqa: F401,F403
 from .encoder import *  # noqa: F401,F403
 from .experiments import *  # noqa: F401,F403

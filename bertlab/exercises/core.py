@@ -135,14 +135,3 @@ def check_choice(fn, name: str, right: str, why: dict[str, str]) -> bool:
         return report(False, f"{name}() gave {show(got)}", f"return one letter: {', '.join(sorted(why))}")
     return report(letter == right, f"{name}: ({letter}) " + ("is right: " if letter == right else "is not it: ")
                   + why[letter], "" if letter == right else "look again at the measurement above")
-
-
-def check_measurement(fn, name: str, rerun, rel: float = 0.0, abs_tol: float = 0.0, what: str = "") -> bool:
-    """Check an experiment's measured value ``fn()`` against ``rerun()``, the same measurement redone."""
-    if (got := attempt(fn, (), name, f"{name}()", "run your experiment inside the function")) is UNMET:
-        return False
-    want = rerun()
-    if not same(got, want, tol=max(abs_tol, rel * abs(float(want)) if isinstance(want, (int, float)) else abs_tol)):
-        return report(False, f"{name}() gave {show(got)}, a rerun of the experiment measured {show(want)}",
-                      "measure with the same data and setting the exercise names")
-    return report(True, what or f"{name} agrees with a rerun of the experiment")
