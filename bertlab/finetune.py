@@ -344,13 +344,16 @@ def most_confident_mistakes(texts: Sequence[str], y_true: Sequence[int], logits:
 
 
 def run(make_model: Callable[[], nn.Module], tokenizer, train_set, eval_set, seed: int = 0,
-        fit: Callable[..., TrainResult] = train, **train_kwargs) -> dict[str, float]:
-    """One run: seed, ``make_model()``, ``fit``, evaluate; return seed, accuracy, macro-F1, train seconds."""
+        fit: Callable[..., TrainResult] = train, keep_predictions: bool = False,
+        **train_kwargs) -> dict[str, float]:
+    """One run: seed, ``make_model()``, ``fit``, evaluate; return seed, accuracy, macro-F1, train seconds
+    (and, with ``keep_predictions``, the predicted class of every ``eval_set`` example)."""
     seed_everything(seed)
     model = make_model()
     result = fit(model, tokenizer, train_set, seed=seed, progress=False, **train_kwargs)
     pred = predict(model, tokenizer, eval_set, batch_size=128).argmax(-1).tolist()
-    return {"seed": seed, **metrics(list(eval_set["label"]), pred), "train_seconds": result.seconds}
+    row = {"seed": seed, **metrics(list(eval_set["label"]), pred), "train_seconds": result.seconds}
+    return {**row, "predictions": pred} if keep_predictions else row
 
 
 def summarize_runs(rows: Sequence[dict], by: str = "model") -> pd.DataFrame:

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 from torch import nn
-from transformers import (AutoConfig, AutoModel, AutoModelForPreTraining,
-                          AutoModelForSequenceClassification, AutoTokenizer)
+from transformers import (AutoConfig, AutoModel, AutoModelForPreTraining, AutoModelForSequenceClassification,
+                          AutoTokenizer, BertForMaskedLM, BertForTokenClassification, BertLMHeadModel)
 
 from . import finetune, me5, pretraining, store
 from .config import profile as current_profile
@@ -33,7 +33,11 @@ MODELS = {
     "me5-small": "multilingual-e5-small (12 layers, hidden 384, 250k sentencepiece vocabulary)",
     "tiny-bert-bbc": "small BERT pretrained from scratch in notebook 03 (2 layers, hidden 128)",
     "minilm-rotten-tomatoes": "MiniLM fine-tuned for sentiment on Rotten Tomatoes in notebook 04",
+    "tiny-mlm-bbc": "notebook 09's small encoder pretrained by BERT's masked LM alone (bidirectional)",
+    "tiny-clm-bbc": "notebook 09's small encoder pretrained by GPT's next-token prediction (causal)",
+    "tiny-electra-bbc": "notebook 09's small encoder pretrained by ELECTRA's replaced-token detection",
 }
+OBJECTIVE_MODELS = {"mlm": "tiny-mlm-bbc", "clm": "tiny-clm-bbc", "electra": "tiny-electra-bbc"}
 NO_POOLER = {"me5-small"}  # checkpoints without a pooler on purpose (a head gets a fresh one)
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "checkpoints"
 log = logging.getLogger(__name__)
@@ -55,6 +59,11 @@ def recipe(name: str, profile: str | None = None) -> dict:
         return {"model": "minilm-l6", "dataset": "rotten_tomatoes", "splits": "shuffled", "max_length": 64,
                 "train_examples": 4000 if quick else 6000, "epochs": 1 if quick else 3,
                 "batch_size": 32, "lr": 1e-4, "seed": 0}
+    if name in OBJECTIVE_MODELS.values():  # notebook 09: three objectives at the compute of 03's steps
+        objective = next(o for o, n in OBJECTIVE_MODELS.items() if n == name)
+        return {"objective": objective, "corpus": "bbc_news/train", "tokenizer": "tiny-bert-bbc",
+                "blocks": "packed", "max_length": 64, "batch_size": 32, "lr": 1e-3, "warmup": 0.05,
+                "seed": 0, "mlm_steps": 8000 if quick else 30_000}
     raise ModelNotFoundError(f"{name!r} is not a trained model of the workbook; those are {', '.join(TRAINED)}.")
 
 
@@ -89,8 +98,45 @@ def make_sentiment(folder: Path) -> dict:
     return {"test_accuracy": finetune.metrics(reviews["test"]["label"], logits.argmax(-1).tolist())["accuracy"]}
 
 
+def make_objective_model(name: str) -> Callable[[Path], dict]:
+    """Return the maker of notebook 09's checkpoint ``name`` (pretrained on one objective at equal compute)."""
+
+    def make(folder: Path) -> dict:
+        rec = recipe(name)
+        log.warning("Pretraining %s from scratch (the compute of %d MLM steps, ≈ 0.1 s each on a 2-core CPU).",
+                    name, rec["mlm_steps"])
+        tokenizer = load_tokenizer(rec["tokenizer"])
+        model, history, budget = pretraining.pretrain_objective(rec["objective"], rec, tokenizer)
+        if rec["objective"] == "electra":
+            model.discriminator.save_pretrained(folder)
+            model.generator.save_pretrained(folder / "generator")
+        else:
+            model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        every = 100
+        per = {f"{k}_loss_per_{every}_steps": [round(float(np.mean(v[i:i + every])), 4) for i in range(0, len(v), every)]
+               for k, v in history.losses.items()}
+        return {"train_seconds": round(history.seconds, 1), **budget, **per, "held_out": history.evals}
+
+    return make
+
+
+def load_pretrained(objective: str) -> nn.Module:
+    """Return notebook 09's encoder pretrained on ``objective`` ("mlm", "clm" or "electra") with its heads."""
+    if objective not in OBJECTIVE_MODELS:
+        raise ValueError(f"unknown objective {objective!r}; notebook 09 pretrained {', '.join(OBJECTIVE_MODELS)}")
+    folder = Path(model_path(OBJECTIVE_MODELS[objective]))
+    if objective == "mlm":
+        return BertForMaskedLM.from_pretrained(folder).eval()
+    if objective == "clm":
+        return BertLMHeadModel.from_pretrained(folder, use_cache=False).eval()  # a classifier keeps no cache
+    return pretraining.ReplacedTokenDetector(BertForMaskedLM.from_pretrained(folder / "generator"),
+                                             BertForTokenClassification.from_pretrained(folder)).eval()
+
+
 TRAINED: dict[str, Callable[[Path], dict]] = {
-    "tiny-bert-bbc": make_tiny_bert, "minilm-rotten-tomatoes": make_sentiment}
+    "tiny-bert-bbc": make_tiny_bert, "minilm-rotten-tomatoes": make_sentiment,
+    **{name: make_objective_model(name) for name in OBJECTIVE_MODELS.values()}}
 
 
 def checkpoint_name(name: str) -> str:

@@ -127,3 +127,107 @@ def test_pretrain_evaluates_held_out_data_periodically():
     assert [e["step"] for e in history.evals] == [3, 6]
     assert {"masked_accuracy", "nsp_accuracy", "most_frequent_baseline"} <= set(history.evals[0])
     assert model.training is False and history.seconds > 0
+
+
+# --------------------------------------------------------------------------- BERT, GPT and ELECTRA (notebook 09)
+@pytest.fixture(scope="module")
+def small_blocks():
+    docs = bertlab.load_corpus("bbc_news")[:60]
+    tok = P.train_wordpiece(docs, vocab_size=500)
+    return tok, P.pack_blocks(tok, docs, 32)
+
+
+def test_packed_blocks_are_full_cls_sep_windows_of_the_concatenated_text(small_blocks):
+    tok, blocks = small_blocks
+    assert len(blocks) > 50
+    assert {len(b["input_ids"]) for b in blocks} == {32}
+    assert all(b["input_ids"][0] == tok.cls_token_id and b["input_ids"][-1] == tok.sep_token_id for b in blocks)
+    docs = bertlab.load_corpus("bbc_news")[:60]
+    stream = [t for d in tok(docs, add_special_tokens=False)["input_ids"] for t in d]
+    assert blocks[1]["input_ids"][1:-1] == stream[30:60]  # consecutive, nothing skipped or repeated
+    with pytest.raises(ValueError, match="too short"):
+        P.pack_blocks(tok, docs, 2)
+
+
+def test_the_causal_model_sees_only_the_left_and_is_scored_on_the_next_token(small_blocks):
+    tok, blocks = small_blocks
+    torch.manual_seed(0)
+    model = P.objective_model("clm", P.tiny_bert_config(len(tok), 32)).eval()
+    ids = torch.tensor([blocks[0]["input_ids"]])
+    changed = ids.clone()
+    changed[0, 20] = 7
+    with torch.no_grad():
+        a, b = model.bert(input_ids=ids).last_hidden_state, model.bert(input_ids=changed).last_hidden_state
+        assert torch.equal(a[0, :20], b[0, :20]) and not torch.allclose(a[0, 20:], b[0, 20:])
+        batch = P.CausalLMCollator(tok)(blocks[:2])
+        logits = model(input_ids=batch["input_ids"]).logits
+        want = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]),
+                                                 batch["input_ids"][:, 1:].reshape(-1))
+        assert P.causal_lm_losses(model, batch)["clm"].item() == pytest.approx(want.item(), abs=1e-5)
+
+
+def test_electra_replaces_only_masked_positions_and_labels_what_changed(small_blocks):
+    tok, blocks = small_blocks
+    torch.manual_seed(0)
+    model = P.objective_model("electra", P.tiny_bert_config(len(tok), 32))
+    assert model.generator.config.hidden_size == 64 and model.discriminator.config.num_labels == 1
+    batch = P.MLMCollator(tok, seed=0)(blocks[:8])
+    _, corrupted, replaced = model.corrupt(batch)
+    original = torch.where(batch["labels"] != P.IGNORE, batch["labels"], batch["input_ids"])
+    chosen = batch["labels"] != P.IGNORE
+    assert torch.equal(corrupted[~chosen], original[~chosen])
+    assert torch.equal(replaced.bool(), corrupted != original)
+    assert set(P.electra_losses(model, batch)) == {"generator", "discriminator"}
+
+
+@pytest.mark.parametrize("objective", ["mlm", "clm", "electra"])
+def test_every_objective_trains_through_the_one_pretraining_loop(small_blocks, objective):
+    tok, blocks = small_blocks
+    torch.manual_seed(0)
+    model = P.objective_model(objective, P.tiny_bert_config(len(tok), 32))
+    spec = P.get_objective(objective)
+    history = P.pretrain(model, blocks[:-16], spec.collator(tok, seed=0), steps=30, batch_size=16, lr=3e-3,
+                         progress=False, device="cpu", objective=objective, eval_examples=blocks[-16:], eval_every=15)
+    for name, losses in history.losses.items():
+        assert len(losses) == 30 and sum(losses[-5:]) / 5 < sum(losses[:5]) / 5, name
+    assert [e["step"] for e in history.evals] == [15, 30]
+
+
+def test_equal_compute_gives_costlier_objectives_fewer_steps(small_blocks):
+    tok, blocks = small_blocks
+    config = P.tiny_bert_config(len(tok), 32)
+    steps, flops, mlm_flops = P.equal_compute_steps("mlm", 100, config, tok, blocks[:8])
+    assert steps == 100 and flops == mlm_flops > 0
+    for objective in ("clm", "electra"):
+        steps, flops, mlm_flops = P.equal_compute_steps(objective, 100, config, tok, blocks[:8])
+        assert flops > mlm_flops and steps == round(100 * mlm_flops / flops)
+
+
+def test_an_unknown_objective_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="mlm, clm, electra"):
+        P.get_objective("gpt")
+
+
+def test_guessing_a_token_the_causal_model_never_uses_the_right_hand_side(small_blocks):
+    tok, blocks = small_blocks
+    torch.manual_seed(0)
+    config = P.tiny_bert_config(len(tok), 32)
+    clm, mlm = P.objective_model("clm", config).eval(), P.objective_model("mlm", config).eval()
+    args = (tok.mask_token_id, tok.sep_token_id, blocks[:40])
+    assert P.guess_tokens(clm, "clm", *args, where="middle") == P.guess_tokens(clm, "clm", *args, where="end")
+    assert P.guess_tokens(mlm, "mlm", *args)["positions"] == 40
+    with pytest.raises(ValueError, match="middle"):
+        P.guess_tokens(mlm, "mlm", *args, where="start")
+    text = P.continue_text(clm, "clm", tok, "the economy", n=3)
+    assert text.startswith("the economy") and len(tok(text, add_special_tokens=False)["input_ids"]) >= 4
+
+
+def test_the_encoder_inside_each_pretraining_model_is_a_bert_model(small_blocks):
+    from transformers import BertModel
+
+    tok, _ = small_blocks
+    config = P.tiny_bert_config(len(tok), 32)
+    for objective in ("mlm", "clm", "electra"):
+        assert isinstance(P.encoder_of(P.objective_model(objective, config)), BertModel)
+    with pytest.raises(TypeError, match="load_pretrained"):
+        P.encoder_of(torch.nn.Linear(2, 2))
