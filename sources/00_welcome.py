@@ -50,6 +50,7 @@
 # | 06 multilingual | one encoder, many languages; zero-shot cross-lingual transfer |
 # | 07 interpretability | attention maps, attributions, and testing whether explanations are faithful |
 # | 08 efficiency and scale | quantisation, distillation, ONNX, several GPUs |
+# | 09 bert, gpt and beyond | BERT's, GPT's and ELECTRA's objectives at equal size and compute; what came after BERT |
 #
 # All of them are here; read them in this order. Each builds on the code in the `bertlab`
 # package, so nothing is copied from one notebook to the next.

@@ -281,3 +281,23 @@ def test_the_trained_sentiment_classifier_scores_at_least_0_78_on_raw_test_texts
     assert logits.shape == (len(test), 2)
     accuracy = float((logits.argmax(-1).numpy() == np.array(test["label"])).mean())
     assert accuracy >= 0.78, f"test accuracy {accuracy:.3f}"
+
+
+def test_notebook_09s_three_objectives_ship_with_recipes_and_load_with_their_heads():
+    from transformers import BertForMaskedLM, BertLMHeadModel
+
+    from bertlab import pretraining
+
+    recipes = {o: models.recipe(n, "quick") for o, n in models.OBJECTIVE_MODELS.items()}
+    assert {r["objective"] for r in recipes.values()} == set(models.OBJECTIVE_MODELS)
+    assert len({r["mlm_steps"] for r in recipes.values()}) == 1  # one compute budget for all three
+    assert isinstance(models.load_pretrained("mlm"), BertForMaskedLM)
+    clm = models.load_pretrained("clm")
+    assert isinstance(clm, BertLMHeadModel) and clm.config.is_decoder
+    electra = models.load_pretrained("electra")
+    assert isinstance(electra, pretraining.ReplacedTokenDetector)
+    info = {o: models.checkpoint_info(n) for o, n in models.OBJECTIVE_MODELS.items()}
+    totals = [i["total_flops"] for i in info.values()]
+    assert max(totals) / min(totals) < 1.001  # equal compute, up to rounding the steps
+    with pytest.raises(ValueError, match="mlm, clm, electra"):
+        models.load_pretrained("gpt")

@@ -14,5 +14,6 @@ from .finetuning import *  # noqa: F401,F403
 from .interpretability import *  # noqa: F401,F403
 from .long_documents import *  # noqa: F401,F403
 from .multilingual import *  # noqa: F401,F403
+from .objectives import *  # noqa: F401,F403
 from .pretraining import *  # noqa: F401,F403
 from .welcome import *  # noqa: F401,F403
