@@ -326,8 +326,8 @@ print("in the middle, 03's MLM vs the causal LM (which sees only the left):",
 # table shows both the design and how a small budget can hide it.
 #
 # Some probes side by side (top guess, greedy): fill-in-the-middle for the MLM, continuation for
-# both (this notebook's MLM and causal LM). The texts come from a tiny model trained on half a million words of news, so read them
-# for *how* each fails, not for fluency. ELECTRA's discriminator, last, scores one swapped word.
+# both (this notebook's MLM and causal LM). The texts come from tiny models trained on half a
+# million words of news, so read them for *how* each fails, not for fluency. ELECTRA's discriminator, last, scores one swapped word.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -401,8 +401,8 @@ table.round(3)
 
 # %% [markdown]
 # The accuracies above differ in the last digit between CPUs, so that cell's output is not
-# compared; the checks below hold on every machine, and the verdicts after them are printed by
-# code. For the differences that matter, a **paired bootstrap** over the test reviews: each
+# compared; the checked cell below holds on every machine, and each verdict is computed from its
+# interval, never typed. For the differences that matter, a **paired bootstrap** over the test reviews: each
 # review's correctness averaged over the three seeds, the same reviews resampled for both
 # models (`finetune.paired_bootstrap`, 95% interval). It measures how sure we can be on *this*
 # test set; three seeds say little about seed-to-seed variation beyond the sd shown.
@@ -469,8 +469,8 @@ print("checked: no pretrained encoder beats the random-init control by more than
 # Each line is a measurement of this workbook where it has one, else a citation.
 #
 # **RoBERTa** (Liu et al., 2019): dropped NSP, trained longer on 10 times more data with dynamic
-# masking and full-sentence inputs. Notebook 03's record shows why dropping NSP cost little:
-# its NSP loss sat at chance for the first quarter of training.
+# masking and full-sentence inputs. Notebook 03's record shows how slowly a small model learns
+# NSP: its NSP loss sat at chance for the first quarter of training.
 
 # %%
 info03 = models.checkpoint_info("tiny-bert-bbc")
