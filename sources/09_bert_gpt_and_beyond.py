@@ -179,9 +179,11 @@ budget
 # ## 3. A live run of each objective
 #
 # Pretraining from scratch, a few hundred steps each, so you can watch all three losses fall
-# (the shipped models ran the full budget of the table above). A dashed line marks each loss
-# of an untrained model: ln(vocabulary size) for a uniform guess over the words, and for ELECTRA's
-# discriminator the entropy of "replaced or not" at the share of replaced tokens.
+# (the shipped models ran the full budget of the table above). A dashed line marks the loss of
+# a trivial guess: ln(vocabulary size) for a uniform guess over the words, and for ELECTRA's
+# discriminator the entropy of "replaced or not" when it always predicts the share of replaced
+# tokens. The discriminator drops below that line, then climbs back above it while the generator
+# improves: one reading is that better generators make harder replacements.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
