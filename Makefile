@@ -6,6 +6,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.bertlab-installed
 # Tests prove the workbook runs offline: the Hub is never asked.
+# nbval executes the English notebooks only: notebooks/zh/ holds the same code cells and outputs
+# (tests/test_translation.py checks that cell for cell), so executing it again would prove nothing.
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 NBVAL_TIMEOUT ?= 900
 PORT ?= 8888
@@ -20,7 +22,7 @@ ASSETS ?=
 PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),)
 TEACHER := $(VENV)/.bertlab-teacher
 
-.PHONY: lab lab-settings test unit notebooks portable fetch install list execute sync student site wheelhouse \
+.PHONY: lab lab-settings test unit notebooks portable fetch install list execute sync zh student site wheelhouse \
         teacher test-browser test-student clean-venv help
 
 help:
@@ -30,7 +32,8 @@ help:
 	@echo "make notebooks  nbval only"
 	@echo "make portable   nbval under another CPU code path (proves outputs do not depend on the CPU)"
 	@echo "make execute    re-execute every notebook in place (to commit fresh outputs)"
-	@echo "make sync       copy markdown edits from sources/ into notebooks/ (outputs kept)"
+	@echo "make sync       copy markdown edits from sources/ into notebooks/ (outputs kept), then make zh"
+	@echo "make zh         build the Chinese edition notebooks/zh/ from the English notebooks and sources/zh/*.md"
 	@echo "make fetch      download and verify the offline assets (idempotent)"
 	@echo "make list       show cached assets and sizes"
 	@echo "make student    write student copies (solutions replaced by stubs) to student/"
@@ -68,7 +71,7 @@ unit: fetch
 	$(OFFLINE) $(PY) -m pytest tests -q --ignore=tests/browser
 
 notebooks: fetch
-	$(OFFLINE) $(PY) -m pytest -q --nbval notebooks --nbval-cell-timeout=$(NBVAL_TIMEOUT) \
+	$(OFFLINE) $(PY) -m pytest -q --nbval notebooks --ignore=notebooks/zh --nbval-cell-timeout=$(NBVAL_TIMEOUT) \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test: unit notebooks
@@ -88,12 +91,19 @@ execute: fetch
 	    $(OFFLINE) $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	        --ExecutePreprocessor.timeout=$(NBVAL_TIMEOUT) "$$nb" || exit 1; \
 	done
+	$(MAKE) --no-print-directory zh
 
 # After editing only markdown in sources/: copy the text into the notebooks, keeping their outputs.
 sync: $(STAMP)
 	for py in sources/[0-9]*.py; do \
 	    $(VENV)/bin/jupytext --quiet --update --output notebooks/$$(basename "$${py%.py}").ipynb "$$py" || exit 1; \
 	done
+	$(MAKE) --no-print-directory zh
+
+# The Chinese edition: each English notebook with its markdown translated (sources/zh/NN_*.md), code
+# and outputs copied. Fails, listing them, when a cell has no translation of its current English text.
+zh: $(STAMP)
+	$(PY) -m bertlab zh
 
 # Teacher's tools (requirements-teacher.txt), installed beside the pinned environment on first use.
 teacher: $(TEACHER)

@@ -1,4 +1,5 @@
-"""Command line: ``python -m bertlab fetch [NAMES...]``, ``list``, ``pack DIR``, ``unpack DIR``."""
+"""Command line: ``python -m bertlab fetch [NAMES...]``, ``list``, ``pack DIR``, ``unpack DIR``, ``student``,
+``site``, ``zh``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import me5, store, student
+from . import me5, store, student, translation
 from .store import REGISTRY, AssetError, cache_dir, fetch, status
 
 
@@ -39,6 +40,28 @@ def pack_or_unpack(command: str, folder: Path, progress: bool = True) -> int:
     return 0
 
 
+def zh(status_only: bool = False, todo: bool = False, names: list[str] | None = None) -> int:
+    """``zh``: report what is untranslated, stale or off-glossary; unless ``status_only``, build notebooks/zh/."""
+    if todo:
+        for path in translation.write_todo():
+            print(f"added todo blocks to {path}")
+    chosen = [p for p in translation.english_notebooks()
+              if not names or any(p.stem == n or p.stem.split("_")[0] == n for n in names)]
+    found = [str(p) for p in translation.status() if p.notebook in {c.stem for c in chosen}]
+    found += [g for path in chosen for g in translation.content_problems(path)]
+    for line in found:
+        print(line, file=sys.stderr)
+    if status_only:
+        print(f"{len(found)} problem(s)" if found else "every cell is translated, in its current text, by the glossary")
+        return 1 if found else 0
+    if found:
+        print("bertlab zh: not built; fix the problems above", file=sys.stderr)
+        return 1
+    for path in translation.build_all():
+        print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the process exit status."""
     parser = argparse.ArgumentParser(prog="python -m bertlab", description="bertlab's offline asset store.")
@@ -54,12 +77,20 @@ def main(argv: list[str] | None = None) -> int:
     p_unpack.add_argument("dir", metavar="DIR")
     for p in (p_pack, p_unpack):
         p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p_student = sub.add_parser("student", help="write student copies of the notebooks (solutions -> stubs)")
+    p_student = sub.add_parser("student", help="write student copies of the notebooks, English and Chinese (solutions -> stubs)")
     p_student.add_argument("--out", default=str(student.ROOT / "student"), help="folder to write (default: student/)")
     p_site = sub.add_parser("site", help="render the executed notebooks to a static site that works with no network")
     p_site.add_argument("--out", default=str(student.ROOT / "site"), help="folder to write (default: site/)")
+    p_zh = sub.add_parser("zh", help="build notebooks/zh/ from the English notebooks and sources/zh/*.md")
+    p_zh.add_argument("names", nargs="*", metavar="NN", help="only these notebooks (01, 04b, ...): implies --status")
+    p_zh.add_argument("--status", action="store_true",
+                      help="only report untranslated or stale cells and departures from docs/glossary.md")
+    p_zh.add_argument("--todo", action="store_true",
+                      help="add the English text of every untranslated or changed cell to sources/zh/*.md")
     args = parser.parse_args(argv)
     try:
+        if args.command == "zh":
+            return zh(status_only=args.status or bool(args.names), todo=args.todo, names=args.names)
         if args.command == "site":
             from . import site as static_site
 
@@ -68,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"bertlab site: warning: broken link {bad}", file=sys.stderr)
             return 0
         if args.command == "student":
-            for path in student.write_copies(out=Path(args.out)):
+            for path in student.write_all(out=Path(args.out)):
                 print(path)
             return 0
         if args.command in ("pack", "unpack"):

@@ -15,6 +15,10 @@ The site works from a folder or a USB stick with no server and no network:
   the prose (citations) are allowed, since nothing loads them;
 - links to ``NN_*.ipynb`` become links to ``NN_*.html``; every page has previous / index / next.
 
+Translated editions (``notebooks/zh/``, built by ``make zh``) are rendered the same way into
+``site/zh/``, with their own index; every page, index included, carries a language switch to its
+twin in the other language (``NN_*.html`` ↔ ``zh/NN_*.html``).
+
 Run times: the quick-profile figure is :func:`measured_seconds` of the committed notebook (the
 same figure ``tests/test_claims.py`` holds README and the notebooks' "Run time" lines to). The
 GPU figure comes from a run record ``runs/gpu_*.json`` when one exists, else the index says
@@ -139,10 +143,13 @@ def plain(markdown: str) -> str:
     return re.sub(r"`([^`]*)`|\*\*([^*]+)\*\*|\*([^*]+)\*", lambda m: next(g for g in m.groups() if g), text)
 
 
+OBJECTIVES_HEADINGS = ("what you will learn", "你将学到")
+
+
 def objectives_of(nb: dict) -> list[str]:
-    """The bullet items (markdown, each joined onto one line) under "What you will learn"."""
+    """The bullet items (markdown, each joined onto one line) under "What you will learn" (你将学到)."""
     lines = _first_markdown(nb).splitlines()
-    start = next((i for i, ln in enumerate(lines) if "what you will learn" in ln.lower()), None)
+    start = next((i for i, ln in enumerate(lines) if any(h in ln.lower() for h in OBJECTIVES_HEADINGS)), None)
     if start is None:
         return []
     items: list[str] = []
@@ -233,6 +240,8 @@ nav.bertlab-nav a:hover { text-decoration: underline; }
 nav.bertlab-nav .nav-prev, nav.bertlab-nav .nav-next { flex: 1; }
 nav.bertlab-nav .nav-next { text-align: right; }
 nav.bertlab-nav .nav-index { flex: 0 0 auto; font-weight: 600; }
+nav.bertlab-nav .nav-lang { flex: 0 0 auto; }
+a.lang-switch { border: 1px solid #1a5fb4; border-radius: 4px; padding: 0 0.45em; }
 """
 
 # nbconvert's MathJax configuration, plus the fonts: jupyter-server-mathjax ships only the STIX-Web web
@@ -283,7 +292,64 @@ PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def _nav(prev: tuple[str, str] | None, nxt: tuple[str, str] | None) -> str:
+@dataclass(frozen=True)
+class Language:
+    """The words of one edition's pages, and where its pages are relative to the site's root."""
+
+    code: str                 # HTML lang: "en", "zh-CN"
+    folder: str               # "" for English, "zh" for the Chinese edition
+    name: str                 # the language's name, in itself, for the switch: "English", "中文"
+    all_notebooks: str
+    index_title: str
+    heading: str
+    lead: str
+    quick: str
+    committed_run: str
+    no_timing: str
+    not_measured: str
+    gpu_on: str               # "{time} on {device}"
+    profile: str              # "{name} profile"
+    footer: str
+
+    @property
+    def root(self) -> str:
+        """The relative path from this edition's pages to the site's root."""
+        return "../" * len(Path(self.folder).parts) if self.folder else ""
+
+
+ENGLISH = Language(
+    "en", "", "English", "All notebooks", "bertlab: the notebooks", "bertlab: BERT for text classification",
+    """The executed notebooks, in reading order, with what each one teaches and how long it
+takes to run. These pages need no network and no server: open them from a folder or a USB stick. To run
+the code yourself, open the same notebooks in JupyterLab (<code>make lab</code>).""",
+    "Quick profile", "(the committed run, CPU)", "no execution timing recorded", "not measured yet",
+    "{time} on {device}", "{name} profile",
+    """Quick-profile times are the execution times the committed notebooks record (first code cell to
+last). GPU times come from run records in <code>runs/gpu_*.json</code>; where there is none, the
+notebook has not been timed on a GPU yet.""")
+
+CHINESE = Language(
+    "zh-CN", "zh", "中文", "全部笔记本", "bertlab：笔记本", "bertlab：用 BERT 做文本分类",
+    """按阅读顺序排列的已执行笔记本，以及每一本教什么、运行要多久。这些页面不需要网络，也不需要服务器：
+从文件夹或 U 盘直接打开即可。要亲手运行代码，请在 JupyterLab 中打开同样的笔记本
+（<code>make lab</code>，中文版在 <code>notebooks/zh/</code>）。""",
+    "快速配置", "（提交的那次运行，CPU）", "没有记录执行时间", "尚未测量",
+    "{time}，{device}", "{name} 配置",
+    """快速配置的时间取自提交的笔记本记录的执行时间（从第一个代码单元格到最后一个）。GPU 时间取自
+<code>runs/gpu_*.json</code> 中的运行记录；没有记录的，表示该笔记本尚未在 GPU 上计时。""")
+
+LANGUAGES = {"en": ENGLISH, "zh": CHINESE}
+
+
+def language_switch(here: Language, there: Language, page: str) -> str:
+    """A link from a page of edition ``here`` to the same page (``page``, a file name) of ``there``."""
+    href = f"{here.root}{there.folder + '/' if there.folder else ''}{page}"
+    return (f'<a class="lang-switch" href="{href}" hreflang="{there.code}" lang="{there.code}">'
+            f'{html.escape(there.name)}</a>')
+
+
+def _nav(prev: tuple[str, str] | None, nxt: tuple[str, str] | None, ui: Language = ENGLISH,
+         switch: str = "") -> str:
     def link(item, cls, arrow_left):
         if not item:
             return f'<span class="{cls}"></span>'
@@ -292,15 +358,16 @@ def _nav(prev: tuple[str, str] | None, nxt: tuple[str, str] | None) -> str:
         rel = "prev" if arrow_left else "next"
         return f'<span class="{cls}"><a href="{href}" rel="{rel}">{label}</a></span>'
     return ('<nav class="bertlab-nav">' + link(prev, "nav-prev", True)
-            + '<span class="nav-index"><a href="index.html">All notebooks</a></span>'
+            + f'<span class="nav-index"><a href="index.html">{html.escape(ui.all_notebooks)}</a></span>'
+            + (f'<span class="nav-lang">{switch}</span>' if switch else "")
             + link(nxt, "nav-next", False) + "</nav>")
 
 
-def _exporter():
-
+def _exporter(root: str = ""):
+    """nbconvert's lab exporter, less its CDN scripts; ``root`` is the way from the pages to the site's root."""
     return HTMLExporter(template_name="lab", template_file="bertlab_site.html.j2",
                         extra_loaders=[DictLoader({"bertlab_site.html.j2": PAGE_TEMPLATE})],
-                        mathjax_url=MATHJAX_URL, require_js_url="", mermaid_js_url="",
+                        mathjax_url=root + MATHJAX_URL, require_js_url="", mermaid_js_url="",
                         mermaid_layout_elk_js_url="", jquery_url="", jupyter_widgets_base_url="",
                         widget_renderer_url="", embed_images=True, theme="light")
 
@@ -343,15 +410,16 @@ class Entry:
 
 
 def render_page(path: Path, nb: dict, prev: Entry | None, nxt: Entry | None, stems: set[str],
-                exporter=None) -> str:
+                exporter=None, ui: Language = ENGLISH, switch: str = "") -> str:
     """One notebook as a self-contained HTML page (MathJax excepted), checked for remote loads."""
     node = nbformat.reads(json.dumps(nb), as_version=4)   # joins multi-line sources and outputs
     node.metadata["title"] = plain(title_of(nb, path.stem))
     resources = {"metadata": {"name": path.stem, "path": str(path.parent)},
                  "site": {"css": SITE_CSS,
-                          "nav": _nav(prev and (prev.page, prev.title), nxt and (nxt.page, nxt.title))}}
-    page, _ = (exporter or _exporter()).from_notebook_node(node, resources=resources)
+                          "nav": _nav(prev and (prev.page, prev.title), nxt and (nxt.page, nxt.title), ui, switch)}}
+    page, _ = (exporter or _exporter(ui.root)).from_notebook_node(node, resources=resources)
     page = rewrite_notebook_links(page, stems)
+    page = re.sub(r"<html\b[^>]*>", f'<html lang="{ui.code}">', page, count=1)
     if remote := remote_references(page):
         raise RuntimeError(f"{path.name}: the page would reach the network: {remote}")
     return page
@@ -375,66 +443,54 @@ dl.times dt { font-weight: 600; }
 dl.times dd { margin: 0; }
 .not-measured { color: #7a828c; font-style: italic; }
 code { background: #f3f5f8; padding: 0.05em 0.3em; border-radius: 3px; font-size: 0.92em; }
+p.lang { float: right; margin: 0.4em 0; }
+a.lang-switch { color: #1a5fb4; text-decoration: none; border: 1px solid #1a5fb4; border-radius: 4px; padding: 0 0.45em; }
 footer { color: #6a737d; font-size: 0.9em; border-top: 1px solid #e3e6ea; margin-top: 2em; padding-top: 0.8em; }
 """
 
 
-def render_index(entries: list[Entry]) -> str:
+def render_index(entries: list[Entry], ui: Language = ENGLISH, switch: str = "") -> str:
     """``index.html``: every notebook in order, its objectives and its run times."""
     items = []
     for e in entries:
         objectives = "".join(f"<li>{_inline_markdown(o)}</li>" for o in e.objectives)
-        quick = (f"{format_seconds(e.quick_seconds)} (the committed run, CPU)" if e.quick_seconds is not None
-                 else '<span class="not-measured">no execution timing recorded</span>')
+        quick = (f"{format_seconds(e.quick_seconds)} {ui.committed_run}" if e.quick_seconds is not None
+                 else f'<span class="not-measured">{ui.no_timing}</span>')
         if e.gpu:
-            gpu = "; ".join(f"{format_seconds(g['seconds'])} on {html.escape(str(g['device']))}"
-                            + (f", {html.escape(str(g['profile']))} profile" if g["profile"] else "")
+            gpu = "; ".join(ui.gpu_on.format(time=format_seconds(g['seconds']), device=html.escape(str(g['device'])))
+                            + (", " + ui.profile.format(name=html.escape(str(g['profile']))) if g["profile"] else "")
                             + f" (<code>runs/{html.escape(g['record'])}</code>)" for g in e.gpu)
         else:
-            gpu = '<span class="not-measured">not measured yet</span>'
+            gpu = f'<span class="not-measured">{ui.not_measured}</span>'
         items.append(
             f'<li id="nb-{html.escape(e.stem)}">\n<h2><a href="{html.escape(e.page)}">{_inline_markdown(e.title)}</a></h2>\n'
             + (f'<ul class="objectives">{objectives}</ul>\n' if objectives else "")
-            + f'<dl class="times"><dt>Quick profile</dt><dd class="quick">{quick}</dd>'
+            + f'<dl class="times"><dt>{ui.quick}</dt><dd class="quick">{quick}</dd>'
             + f'<dt>GPU</dt><dd class="gpu">{gpu}</dd></dl>\n</li>')
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{ui.code}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>bertlab: the notebooks</title>
+<title>{ui.index_title}</title>
 <style>{INDEX_CSS}</style>
 </head>
 <body>
 <main>
-<h1>bertlab: BERT for text classification</h1>
-<p class="lead">The executed notebooks, in reading order, with what each one teaches and how long it
-takes to run. These pages need no network and no server: open them from a folder or a USB stick. To run
-the code yourself, open the same notebooks in JupyterLab (<code>make lab</code>).</p>
+{f'<p class="lang">{switch}</p>' if switch else ""}
+<h1>{ui.heading}</h1>
+<p class="lead">{ui.lead}</p>
 <ol class="notebooks">
 {chr(10).join(items)}
 </ol>
-<footer>Quick-profile times are the execution times the committed notebooks record (first code cell to
-last). GPU times come from run records in <code>runs/gpu_*.json</code>; where there is none, the
-notebook has not been timed on a GPU yet.</footer>
+<footer>{ui.footer}</footer>
 </main>
 </body>
 </html>
 """
 
 
-def build(out: Path | str = "site", notebooks: list[Path] | None = None, runs: Path = RUNS,
-          progress=print) -> list[Path]:
-    """Render ``notebooks`` (default: every ``notebooks/NN_*.ipynb``) and the index into ``out``.
-
-    Returns the pages written. Pages of notebooks no longer on the list are removed.
-    """
-    out = Path(out)
-    paths = sorted(notebooks) if notebooks is not None else sorted(NOTEBOOKS.glob(NOTEBOOK_GLOB))
-    if not paths:
-        raise RuntimeError(f"no notebooks to render (looked for {NOTEBOOKS}/{NOTEBOOK_GLOB})")
-    out.mkdir(parents=True, exist_ok=True)
-    copy_mathjax(out)
+def _entries(paths: list[Path], runs: Path) -> tuple[list[dict], list[Entry]]:
     loaded, entries = [], []
     for path in paths:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -445,12 +501,27 @@ def build(out: Path | str = "site", notebooks: list[Path] | None = None, runs: P
         entries.append(Entry(path.stem, title_of(nb, path.stem), objectives_of(nb), quick,
                              gpu_runs(path.stem, runs)))
         loaded.append(nb)
+    return loaded, entries
+
+
+def _build_edition(out: Path, paths: list[Path], runs: Path, ui: Language, twins: dict[str, set[str]],
+                   progress) -> list[Path]:
+    """Render one edition's notebooks and index into ``out`` (its folder); ``twins`` maps each other
+    edition's language key to the stems it has, for the language switch."""
+    out.mkdir(parents=True, exist_ok=True)
+    loaded, entries = _entries(paths, runs)
     stems = {e.stem for e in entries}
-    exporter = _exporter()
+    exporter = _exporter(ui.root)
+
+    def switch(page: str, stem: str | None) -> str:
+        return " ".join(language_switch(ui, LANGUAGES[key], page) for key, have in twins.items()
+                        if stem is None or stem in have)
+
     written = []
     for i, (path, nb, entry) in enumerate(zip(paths, loaded, entries)):
         page = render_page(path, nb, entries[i - 1] if i else None,
-                           entries[i + 1] if i + 1 < len(entries) else None, stems, exporter)
+                           entries[i + 1] if i + 1 < len(entries) else None, stems, exporter, ui,
+                           switch(entry.page, entry.stem))
         target = out / entry.page
         target.write_text(page, encoding="utf-8")
         written.append(target)
@@ -460,10 +531,41 @@ def build(out: Path | str = "site", notebooks: list[Path] | None = None, runs: P
         if stale.stem not in stems:
             stale.unlink()
     index = out / "index.html"
-    index.write_text(render_index(entries), encoding="utf-8")
+    index.write_text(render_index(entries, ui, switch("index.html", None)), encoding="utf-8")
     written.append(index)
     if progress:
         progress(f"{index}  ({len(entries)} notebooks; open it in a browser, no server needed)")
+    return written
+
+
+def build(out: Path | str = "site", notebooks: list[Path] | None = None, runs: Path = RUNS,
+          progress=print, translations: dict[str, list[Path]] | None = None) -> list[Path]:
+    """Render ``notebooks`` (default: every ``notebooks/NN_*.ipynb``) and the index into ``out``, and
+    each translated edition (``translations``: language key -> notebooks; default: every
+    ``notebooks/zh/NN_*.ipynb`` when ``notebooks`` is not given) into ``out/<key>/``.
+
+    Returns the pages written. Pages of notebooks no longer on the list are removed.
+    """
+    out = Path(out)
+    paths = sorted(notebooks) if notebooks is not None else sorted(NOTEBOOKS.glob(NOTEBOOK_GLOB))
+    if not paths:
+        raise RuntimeError(f"no notebooks to render (looked for {NOTEBOOKS}/{NOTEBOOK_GLOB})")
+    if translations is None:
+        translations = {} if notebooks is not None else {
+            key: found for key in LANGUAGES if key != "en"
+            if (found := sorted((NOTEBOOKS / LANGUAGES[key].folder).glob(NOTEBOOK_GLOB)))}
+    unknown = set(translations) - set(LANGUAGES) - {"en"}
+    if unknown:
+        raise ValueError(f"no site language for {sorted(unknown)}: the site knows {sorted(LANGUAGES)}")
+    out.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(out)
+    editions = {"en": sorted(paths), **{k: sorted(v) for k, v in translations.items()}}
+    stems = {key: {p.stem for p in found} for key, found in editions.items()}
+    written = []
+    for key, found in editions.items():
+        ui = LANGUAGES[key]
+        twins = {k: v for k, v in stems.items() if k != key}
+        written += _build_edition(out / ui.folder if ui.folder else out, found, runs, ui, twins, progress)
     return written
 
 
@@ -471,9 +573,11 @@ def broken_links(out: Path | str) -> list[str]:
     """``page -> target`` for every relative link in the site that names no file in it."""
     out = Path(out)
     bad = []
-    for page in sorted(out.glob("*.html")):
+    for page in sorted(out.rglob("*.html")):
+        if MATHJAX_DIR in page.relative_to(out).parts:
+            continue
         for url in local_links(page.read_text(encoding="utf-8")):
             target = url.split("#")[0].split("?")[0]
             if target and not (page.parent / target).is_file():
-                bad.append(f"{page.name} -> {url}")
+                bad.append(f"{page.relative_to(out)} -> {url}")
     return bad

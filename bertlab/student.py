@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import translation
+
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 NOT_YET = "not implemented yet"
@@ -71,6 +73,16 @@ def write_copies(source: Path = ROOT / "notebooks", out: Path = ROOT / "student"
         tmp.write_text(render(clear_solutions(nbformat.read(path, as_version=4))))
         tmp.replace(target)   # never a half-written copy
         written.append(target)
+    return written
+
+
+def write_all(out: Path = ROOT / "student") -> list[Path]:
+    """Student copies of the English notebooks into ``out`` and of each translated edition
+    (``notebooks/zh/``) into ``out/zh/``; return their paths."""
+    written = write_copies(out=out)
+    for edition in translation.EDITIONS.values():
+        if notebooks(edition.notebooks):
+            written += write_copies(edition.notebooks, out / edition.lang)
     return written
 
 

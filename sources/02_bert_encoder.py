@@ -312,7 +312,6 @@ pd.DataFrame({"relation": [r for _, _, r in pairs], "[CLS] cosine": cls_sim.nump
               "mean-pool cosine": mean_sim.numpy().round(2)},
              index=[f"{a[:28]}… / {b[:24]}…" for a, b, _ in pairs])
 
-# %% [markdown]
 # %%
 # NBVAL_IGNORE_OUTPUT
 # float32 rounding differs across CPUs: the gaps are not compared, the asserts check them

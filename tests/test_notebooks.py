@@ -26,10 +26,14 @@ def test_every_numbered_notebook_has_its_jupytext_pair():
 
 
 def test_the_learners_folder_holds_only_the_notebooks():
-    """What JupyterLab's file browser shows a learner: the numbered notebooks, in order, nothing else."""
+    """What JupyterLab's file browser shows a learner: the numbered notebooks, in order, and the
+    folder of the Chinese edition (zh/), nothing else."""
     shown = sorted(p.name for p in NOTEBOOKS[0].parent.iterdir()
                    if not p.name.startswith(".") and p.name != "__pycache__")
-    assert shown == [p.name for p in NOTEBOOKS]
+    assert shown == [p.name for p in NOTEBOOKS] + ["zh"]
+    zh = sorted(p.name for p in (NOTEBOOKS[0].parent / "zh").iterdir()
+                if not p.name.startswith(".") and p.name != "__pycache__")
+    assert zh == [p.name for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

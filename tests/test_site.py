@@ -219,3 +219,65 @@ def test_cli_site_builds_into_out(monkeypatch, tmp_path):
     monkeypatch.setattr(site, "broken_links", lambda out: [])
     assert main(["site", "--out", str(tmp_path / "s")]) == 0
     assert calls == [tmp_path / "s"]
+
+
+# ------------------------------------------------------------------------------------------
+# The Chinese edition: site/zh/, and a language switch on every page
+# ------------------------------------------------------------------------------------------
+
+ZH_FIRST_CELL = """# 00 · 欢迎来到 bertlab
+
+**你将学到**
+- 甲：`make lab`；
+- 乙。
+"""
+
+
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory):
+    """The site for 00 and 01 in English, and 00 only in a (stand-in) Chinese edition."""
+    src = tmp_path_factory.mktemp("notebooks")
+    zh = src / "zh"
+    zh.mkdir()
+    shutil.copy(FIRST, src / FIRST.name)
+    shutil.copy(SECOND, src / SECOND.name)
+    nb = _load(FIRST)
+    first = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    first["source"] = ZH_FIRST_CELL
+    (zh / FIRST.name).write_text(json.dumps(nb))
+    out = tmp_path_factory.mktemp("site")
+    written = site.build(out, notebooks=[src / FIRST.name, src / SECOND.name], runs=tmp_path_factory.mktemp("runs"),
+                         progress=None, translations={"zh": [zh / FIRST.name]})
+    return out, written
+
+
+def test_a_translated_edition_gets_its_own_folder_index_and_language(bilingual):
+    out, written = bilingual
+    assert [str(p.relative_to(out)) for p in written] == [
+        "00_welcome.html", "01_attention.html", "index.html", "zh/00_welcome.html", "zh/index.html"]
+    page, index = _page(out, "zh/00_welcome.html"), _page(out, "zh/index.html")
+    assert '<html lang="zh-CN">' in page and '<html lang="zh-CN">' in index
+    assert '<html lang="en">' in _page(out, "00_welcome.html")
+    assert "<title>00 · 欢迎来到 bertlab</title>" in page
+    assert "全部笔记本" in page and "<li>甲：<code>make lab</code>；</li>" in index and "快速配置" in index
+    assert '../mathjax/MathJax.js' in page and site.remote_references(page) == []
+
+
+def test_every_page_links_to_its_twin_in_the_other_language(bilingual):
+    out, _ = bilingual
+    switch = lambda page: re.findall(r'<a class="lang-switch" href="([^"]+)" hreflang="([^"]+)"', page)  # noqa: E731
+    assert set(switch(_page(out, "00_welcome.html"))) == {("zh/00_welcome.html", "zh-CN")}
+    assert set(switch(_page(out, "zh/00_welcome.html"))) == {("../00_welcome.html", "en")}
+    assert switch(_page(out, "index.html")) == [("zh/index.html", "zh-CN")]
+    assert switch(_page(out, "zh/index.html")) == [("../index.html", "en")]
+    assert switch(_page(out, "01_attention.html")) == [], "no twin, no switch"
+    assert site.broken_links(out) == []
+
+
+def test_the_default_build_includes_the_committed_chinese_edition():
+    zh = sorted((site.NOTEBOOKS / "zh").glob(site.NOTEBOOK_GLOB))
+    assert [p.name for p in zh] == [p.name for p in sorted(site.NOTEBOOKS.glob(site.NOTEBOOK_GLOB))]
+    for path in zh:
+        nb = _load(path)
+        assert site.title_of(nb).startswith(path.stem.split("_")[0] + " · "), path.name
+        assert site.objectives_of(nb), f"zh/{path.name}: no bullets under 你将学到"

@@ -1,5 +1,6 @@
-"""Student copies (student/NN_*.ipynb, written by `make student`) are current, hold no solution
-code, change nothing else, and run top to bottom stopping only at the exercises.
+"""Student copies (student/NN_*.ipynb and the Chinese edition's student/zh/NN_*.ipynb, written by
+`make student`) are current, hold no solution code, change nothing else, and run top to bottom
+stopping only at the exercises.
 
 Running a copy takes as long as the notebook itself, so `make test` runs the three quick ones
 (00-02) and `make test-student` (BERTLAB_STUDENT_RUN=all) runs all of them.
@@ -11,11 +12,13 @@ import re
 import nbformat
 import pytest
 
-from bertlab import student
+from bertlab import student, translation
 
 NOTEBOOKS = student.notebooks()
-PAIRS = [(path, student.ROOT / "student" / path.name) for path in NOTEBOOKS]
-IDS = [path.stem for path in NOTEBOOKS]
+CHINESE = student.notebooks(translation.ZH.notebooks)
+PAIRS = ([(path, student.ROOT / "student" / path.name) for path in NOTEBOOKS]
+         + [(path, student.ROOT / "student" / "zh" / path.name) for path in CHINESE])
+IDS = [path.stem for path in NOTEBOOKS] + [f"zh/{path.stem}" for path in CHINESE]
 QUICK = ("00_", "01_", "02_")
 TO_RUN = [p for p in NOTEBOOKS if os.environ.get("BERTLAB_STUDENT_RUN") == "all" or p.name.startswith(QUICK)]
 
@@ -54,6 +57,12 @@ def test_every_notebook_sets_at_least_three_exercises_each_ending_in_its_checker
     for cell in exercises:
         last = cell.source.strip().splitlines()[-1]
         assert re.match(r"check_\w+\(", last), f"an exercise cell should end by calling its checker: {last!r}"
+
+
+def test_the_chinese_edition_has_student_copies_too():
+    assert [p.name for p in CHINESE] == [p.name for p in NOTEBOOKS]
+    assert sorted((student.ROOT / "student" / "zh").glob("*.ipynb")) == [student.ROOT / "student" / "zh" / p.name
+                                                                        for p in CHINESE], "run `make student`"
 
 
 @pytest.mark.parametrize("path, copy", PAIRS, ids=IDS)
