@@ -36,7 +36,7 @@ help:
 	@echo "make zh         build the Chinese edition notebooks/zh/ from the English notebooks and sources/zh/*.md"
 	@echo "make fetch      download and verify the offline assets (idempotent)"
 	@echo "make list       show cached assets and sizes"
-	@echo "make student    write student copies (solutions replaced by stubs) to student/"
+	@echo "make student    write student copies (solutions replaced by stubs) to student/ and student/zh/"
 	@echo "make site       render the executed notebooks to site/, a static site that works with no network"
 	@echo "make wheelhouse download every pinned wheel to wheelhouse/ (for a room with no Wi-Fi)"
 	@echo "make test-browser  real-browser tests: JupyterLab runs notebook 00; the offline site renders"

@@ -49,6 +49,8 @@ def zh(status_only: bool = False, todo: bool = False, names: list[str] | None = 
               if not names or any(p.stem == n or p.stem.split("_")[0] == n for n in names)]
     found = [str(p) for p in translation.status() if p.notebook in {c.stem for c in chosen}]
     found += [g for path in chosen for g in translation.content_problems(path)]
+    if not names:
+        found += translation.document_problems()
     for line in found:
         print(line, file=sys.stderr)
     if status_only:

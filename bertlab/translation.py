@@ -24,8 +24,10 @@ hash of that cell's text::
   ``python -m bertlab zh --todo`` writes these for every missing or changed cell, beside the old
   translation, so a translator edits the text and deletes the marker's ``todo`` (and the old block).
 - ``<!-- zh-only -->``: a cell only the translated edition has (something the English text has
-  nothing to say about, such as how BERT tokenizes Chinese); it follows the cell before it, and its
-  first line must name it as an addition (:data:`ADDITION_LABEL`).
+  nothing to say about, such as how BERT tokenizes Chinese); it directly follows the translated
+  cell before it in the file, and its first line must name it as an addition (:data:`ADDITION_LABEL`).
+  ``<!-- zh-only after-code -->`` places it after the code cells that follow that cell instead, so
+  that it can discuss their outputs.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ ZH = Edition("zh", "zh-CN", "中文", "中文版补充")
 EDITIONS = {ZH.lang: ZH}
 ADDITION_LABEL = ZH.addition_label
 
-MARKER_RE = re.compile(r"^<!-- (?:en (?P<hash>[0-9a-f]{16})(?P<todo> todo)?|(?P<only>[a-z]+)-only) -->[ \t]*$", re.M)
+MARKER_RE = re.compile(r"^<!-- (?:en (?P<hash>[0-9a-f]{16})(?P<todo> todo)?|(?P<only>[a-z]+)-only(?P<after> after-code)?) -->[ \t]*$",
+                       re.M)
 HEADER = ("<!-- Translation of notebooks/{name}.ipynb ({lang}). Each block translates the English markdown "
           "cell whose hash its marker names; `make zh` builds notebooks/{lang}/{name}.ipynb from the English "
           "notebook and these blocks (bertlab/translation.py). -->\n")
@@ -90,6 +93,7 @@ class Block:
     hash: str | None          # the English cell's hash (None for an addition)
     text: str
     line: int                 # where its marker is in the file (1-based)
+    after_code: bool = False  # an addition: after the code cells that follow the cell before it
 
 
 @dataclass
@@ -116,7 +120,7 @@ def parse(text: str, path: Path = Path("<string>")) -> Translation:
             raise ValueError(f"{path}:{line}: the block under {m.group(0)!r} is empty: write its text, "
                              "or delete the marker")
         kind = "addition" if m["only"] else "todo" if m["todo"] else "translation"
-        tr.blocks.append(Block(kind, m["hash"], body.rstrip() + "\n", line))
+        tr.blocks.append(Block(kind, m["hash"], body.rstrip() + "\n", line, bool(m["after"])))
     seen: dict[str, int] = {}
     for b in tr.blocks:
         if b.kind == "translation" and b.hash in seen:
@@ -132,7 +136,7 @@ def render(tr: Translation) -> str:
     out = [tr.header.rstrip("\n") + "\n"] if tr.header.strip() else []
     for b in tr.blocks:
         marker = (f"<!-- {b.hash and 'en ' + b.hash}{' todo' if b.kind == 'todo' else ''} -->"
-                  if b.kind != "addition" else f"<!-- {ZH.lang}-only -->")
+                  if b.kind != "addition" else f"<!-- {ZH.lang}-only{' after-code' if b.after_code else ''} -->")
         out.append(f"\n{marker}\n{b.text.rstrip()}\n")
     return "".join(out)
 
@@ -264,15 +268,30 @@ def translate(nb, tr: Translation, edition: Edition = ZH, english_name: str = ""
         cell.metadata["tags"] = [f"{edition.lang}-only"]
         return cell
 
-    cells.extend(addition(b) for b in after.get(None, []))
+    pending: list[Block] = []   # after-code additions, waiting for the end of the code run
+
+    def flush():
+        cells.extend(addition(b) for b in pending)
+        pending.clear()
+
+    def place(anchor_hash):
+        for b in after.get(anchor_hash, []):
+            if b.after_code:
+                pending.append(b)
+            else:
+                cells.append(addition(b))
+
+    place(None)
     for cell in out.cells:
         if cell.cell_type == "markdown":
+            flush()
             h = cell_hash(_source(cell))
             cell.source = done[h].text.rstrip("\n")
             cells.append(cell)
-            cells.extend(addition(b) for b in after.get(h, []))
+            place(h)
         else:
             cells.append(cell)
+    flush()
     out.cells = cells
     out.metadata.pop("jupytext", None)   # generated from the English notebook, not paired with sources/
     out.metadata["bertlab"] = {"language": edition.bcp47, "translates": f"../{english_name}.ipynb"}
@@ -377,13 +396,23 @@ def term_problems(english: str, translated: str, terms: list[Term]) -> list[str]
     """Where ``translated`` departs from the glossary: a term the English uses whose Chinese form is
     missing, or a form the glossary says not to use."""
     en, zh = prose(english), prose(translated)
+    forms = sorted({t.chinese for t in terms}, key=len, reverse=True)
+
+    def outside(bad: str) -> str:
+        # an avoided form may be part of a glossary form (段嵌入 in 片段嵌入): look for it outside those
+        text = zh
+        for form in forms:
+            if bad in form and form != bad:
+                text = text.replace(form, "□")
+        return text
+
     out = []
     for t in terms:
         m = t.pattern.search(en)
         if m and t.chinese not in zh:
             out.append(f"the English says “{m.group(0)}”: the translation must say {t.chinese}")
         for bad in t.avoid:
-            if bad in zh:
+            if bad in outside(bad):
                 out.append(f"“{bad}” is not the glossary's term: use {t.chinese}")
     return out
 
@@ -446,4 +475,39 @@ def content_problems(english_path: Path, edition: Edition = ZH) -> list[str]:
         else:
             continue
         out += [f"{tr.path.name}:{b.line}: {p}" for p in found]
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Translated documents (docs/teaching.zh-CN.md): each names the hash of the English text it translates
+# ------------------------------------------------------------------------------------------
+
+DOCS = ROOT / "docs"
+DOC_MARK_RE = re.compile(r"<!-- translates (?P<source>[\w./-]+\.md) (?P<hash>[0-9a-f]{16}) -->")
+
+
+def translated_documents(edition: Edition = ZH) -> list[Path]:
+    """The translated documents of an edition: ``docs/*.zh-CN.md``."""
+    return sorted(DOCS.glob(f"*.{edition.bcp47}.md"))
+
+
+def document_mark(english: Path) -> str:
+    """The line a translated document carries to say which English text it translates."""
+    return f"<!-- translates {english.name} {cell_hash(english.read_text(encoding='utf-8'))} -->"
+
+
+def document_problems(edition: Edition = ZH) -> list[str]:
+    """Translated documents that do not name, by hash, the current text of the English one."""
+    out = []
+    for path in translated_documents(edition):
+        m = DOC_MARK_RE.search(path.read_text(encoding="utf-8"))
+        if not m:
+            out.append(f"{path.name}: no `<!-- translates NAME.md HASH -->` line naming the English text it translates")
+            continue
+        english = path.parent / m["source"]
+        if not english.is_file():
+            out.append(f"{path.name}: translates {m['source']}, which does not exist")
+        elif m["hash"] != cell_hash(english.read_text(encoding="utf-8")):
+            out.append(f"{path.name}: {m['source']} changed since it was translated (git log -p docs/{m['source']} "
+                       f"shows how); update the translation, then its first line to {document_mark(english)}")
     return out

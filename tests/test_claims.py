@@ -81,6 +81,7 @@ from bertlab.site import measured_seconds  # the run time the site's index shows
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 README = ROOT / "README.md"
+README_ZH = ROOT / "README.zh-CN.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 RUN_RECORDS = sorted((ROOT / "runs").glob("*.json"))
 
@@ -147,6 +148,7 @@ TIME_UNITS = {  # unit spelling -> seconds
     "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
     "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
     "day": 86400.0, "days": 86400.0,
+    "毫秒": 1e-3, "秒": 1.0, "分钟": 60.0, "小时": 3600.0,   # the Chinese edition's units (README.zh-CN.md, docs/*.zh-CN.md)
 }
 SCALES = {"k": 1e3, "K": 1e3, "thousand": 1e3, "M": 1e6, "million": 1e6,
           "B": 1e9, "bn": 1e9, "billion": 1e9, "G": 1e9, "trillion": 1e12}
@@ -496,7 +498,7 @@ def readme_notebook_times(text: str) -> list[tuple[str, float, tuple[int, int], 
     ``NN <time>`` pairs (``00 12 s, 01 12 s, ...``). Ids that are not notebooks are ignored.
     """
     ids = {p.name.split("_")[0] for p in NOTEBOOKS}
-    unit = r"(?:seconds?|secs?|s|minutes?|mins?|min|hours?|h)"
+    unit = r"(?:seconds?|secs?|s|minutes?|mins?|min|hours?|h|秒|分钟|小时)"
     out = []
     # inline lists
     pair = re.compile(rf"(?<![A-Za-z0-9_.,/-])(?P<id>[0-9]{{2}}[a-z]?)\s+(?:\(\w+\)\s+)?"
@@ -514,7 +516,7 @@ def readme_notebook_times(text: str) -> list[tuple[str, float, tuple[int, int], 
     while i < len(lines) - 1:
         if lines[i].lstrip().startswith("|") and re.match(r"^\s*\|?\s*:?-{3,}", lines[i + 1]):
             header = [h.strip().lower() for h in lines[i].strip().strip("|").split("|")]
-            col = next((k for k, h in enumerate(header) if re.search(r"\brun ?time\b|^time$|\btime \(", h)), None)
+            col = next((k for k, h in enumerate(header) if re.search(r"\brun ?time\b|^time$|\btime \(|运行时间", h)), None)
             j = i + 2
             while j < len(lines) and lines[j].lstrip().startswith("|"):
                 cells = lines[j].strip().strip("|").split("|")
@@ -543,7 +545,7 @@ def _unit(u: str) -> str:
 # The tests on the committed documents
 # --------------------------------------------------------------------------------------------
 
-DOCUMENTS = [*NOTEBOOKS, README, *DOCS]
+DOCUMENTS = [*NOTEBOOKS, README, README_ZH, *DOCS]
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -580,7 +582,7 @@ def test_stated_run_time_matches_the_recorded_execution(path):
         f"allowed: {measured / FACTOR:.0f}-{(max(measured, 10) if measured < 30 else measured) * FACTOR:.0f} s")
 
 
-@pytest.mark.parametrize("path", [README, *DOCS], ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", [README, README_ZH, *DOCS], ids=lambda p: str(p.relative_to(ROOT)))
 def test_per_notebook_run_times_in_readme_and_docs_match_the_recorded_executions(path):
     text = path.read_text()
     stated = readme_notebook_times(text)

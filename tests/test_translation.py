@@ -146,6 +146,11 @@ def test_an_added_cell_must_say_it_is_an_addition():
         translation.translate(nb, translation.parse(text))
     ok = translation.translate(nb, translation.parse(text.replace("补充：没有标明", "中文版补充：分词")))
     assert [c.metadata.get("tags") for c in ok.cells] == [None, ["zh-only"], None]
+    # after-code: after the code cells that follow the cell before it, so it can discuss their outputs
+    later = translation.translate(nb, translation.parse(text.replace("补充：没有标明", "中文版补充：分词")
+                                                        .replace("zh-only", "zh-only after-code")))
+    assert [(c.cell_type, c.metadata.get("tags")) for c in later.cells] == [
+        ("markdown", None), ("code", None), ("markdown", ["zh-only"])]
 
 
 # ------------------------------------------------------------------------------------------
@@ -166,6 +171,9 @@ def test_the_term_check_bites():
     assert translation.term_problems("We fine-tune the encoder.", "我们微调编码器。", TERMS) == []
     assert translation.term_problems("We fine-tune the encoder.", "我们精调编码器。", TERMS) == [
         "the English says “fine-tune”: the translation must say 微调", "“精调” is not the glossary's term: use 微调"]
+    # an avoided form inside the glossary's own form is not a departure (段嵌入 in 片段嵌入)
+    assert translation.term_problems("A segment embedding.", "片段嵌入。", TERMS) == []
+    assert translation.term_problems("A segment embedding.", "段嵌入。", TERMS)[-1].startswith("“段嵌入”")
     # code, maths and special tokens are not prose: `attention_mask` and [MASK] ask for no term
     assert translation.term_problems("Pass `attention_mask`; [MASK] is id 103.", "传入 `attention_mask`。", TERMS) == []
 
@@ -216,6 +224,23 @@ def test_numbers_in_chinese_only_cells_are_backed_by_the_notebooks_outputs(engli
     unbacked = [(i, c.token) for i, cell in enumerate(nb["cells"]) if "zh-only" in cell["metadata"].get("tags", [])
                 for c in claims_in("".join(cell["source"])) if not backing.backs(c)]
     assert not unbacked, f"numbers no output of {twin.name} shows (cite them as (Author et al., YEAR)): {unbacked}"
+
+
+def test_the_chinese_teachers_guide_translates_the_current_english_guide():
+    guides = translation.translated_documents()
+    assert [p.name for p in guides] == ["teaching.zh-CN.md"]
+    assert translation.document_problems() == []
+    assert translation.DOC_MARK_RE.search(guides[0].read_text(encoding="utf-8"))["source"] == "teaching.md"
+
+
+def test_a_changed_english_guide_makes_its_translation_stale(tmp_path, monkeypatch):
+    (tmp_path / "teaching.md").write_text("# Guide\n")
+    (tmp_path / "teaching.zh-CN.md").write_text(translation.document_mark(tmp_path / "teaching.md") + "\n# 指南\n")
+    monkeypatch.setattr(translation, "DOCS", tmp_path)
+    assert translation.document_problems() == []
+    (tmp_path / "teaching.md").write_text("# Guide, edited\n")
+    [problem] = translation.document_problems()
+    assert "teaching.md changed since it was translated" in problem
 
 
 def test_cli_status_says_every_cell_is_translated(capsys):

@@ -4,8 +4,10 @@ Opens ``site/`` (``make site``; rebuilt here when missing or older than a notebo
 URLs in headless Chromium, in a context that is offline and aborts (and records) every http(s)
 request. On every page: nothing reaches for the network, every local resource loads, every image
 has pixels, every local link names an existing file (and an existing anchor). On a page with maths,
-MathJax (the copy in ``site/mathjax/``) typesets it and no raw TeX is left. Screenshots of the index
-and of a maths page go to the ``screenshots`` folder.
+MathJax (the copy in ``site/mathjax/``) typesets it and no raw TeX is left. The Chinese edition
+(``site/zh/``) opens the same way, its maths typeset by the same MathJax copy, and the language switch
+leads from each page to its twin and back. Screenshots of the index and of a maths page go to the
+``screenshots`` folder.
 
 Run: ``make test-browser`` or ``.venv/bin/python -m pytest -q tests/browser/test_site.py``.
 """
@@ -21,6 +23,7 @@ from bertlab import site as static_site
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "site"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob(static_site.NOTEBOOK_GLOB))
+CHINESE = sorted((ROOT / "notebooks" / "zh").glob(static_site.NOTEBOOK_GLOB))
 # TeX that MathJax's tex2jax (as nbconvert configures it) would pick up in a markdown cell
 TEX = re.compile(r"\$\$.+?\$\$|\\\(.+?\\\)|\\\[.+?\\\]|(?<![\\$])\$[^$\s][^$\n]*?\$(?!\d)", re.S)
 PROBE_TEX = r"\mathrm{MultiHead}(Q, K, V) = \mathrm{Concat}(\mathrm{head}_1, \dots, \mathrm{head}_h)\, W^O"
@@ -32,9 +35,10 @@ def _stale() -> bool:
     if not index.is_file() or not (SITE / "mathjax" / "MathJax.js").is_file():
         return True
     built = index.stat().st_mtime
-    sources = [*NOTEBOOKS, Path(static_site.__file__), *ROOT.glob("runs/gpu_*.json")]
+    sources = [*NOTEBOOKS, *CHINESE, Path(static_site.__file__), *ROOT.glob("runs/gpu_*.json")]
     return any(p.stat().st_mtime > built for p in sources) or any(
-        not (SITE / f"{p.stem}.html").is_file() for p in NOTEBOOKS)
+        not (SITE / f"{p.stem}.html").is_file() for p in NOTEBOOKS) or any(
+        not (SITE / "zh" / f"{p.stem}.html").is_file() for p in CHINESE)
 
 
 @pytest.fixture(scope="module")
@@ -186,5 +190,33 @@ def test_maths_is_typeset_by_the_local_mathjax(site_dir, offline, screenshots):
     if formulas:
         page.locator(".jp-MarkdownCell " + MATH_SELECTOR.split(",")[0]).first.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "site_maths_notebook.png"))
+    assert failed == [], failed
+    assert errors == [], errors
+
+
+def test_the_chinese_edition_opens_offline_and_the_language_switch_leads_to_each_twin(site_dir, offline, screenshots):
+    page, remote, failed, errors = offline
+    assert [p.name for p in CHINESE] == [p.name for p in NOTEBOOKS]
+    index = site_dir / "zh" / "index.html"
+    _open(page, index)
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.locator("ol.notebooks h2 a").count() == len(CHINESE)
+    assert page.locator("ul.objectives li").count() >= 3 * len(CHINESE)
+    assert _broken_links(page, index) == []
+    page.screenshot(path=str(screenshots / "site_zh_index.png"), full_page=True)
+    # a Chinese page with maths: typeset by site/mathjax from one folder down
+    path = site_dir / "zh" / "01_attention.html"
+    _open(page, path)
+    _typeset(page)
+    assert page.locator(MATH_SELECTOR).count() >= _tex_in(path.read_text(encoding="utf-8")) > 0
+    assert _broken_links(page, path) == []
+    # the switch: to the English twin, and back
+    page.locator("nav.bertlab-nav a.lang-switch").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/site/01_attention.html") and page.evaluate("document.documentElement.lang") == "en"
+    page.locator("nav.bertlab-nav a.lang-switch").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/site/zh/01_attention.html")
+    page.screenshot(path=str(screenshots / "site_zh_01.png"))
     assert failed == [], failed
     assert errors == [], errors
