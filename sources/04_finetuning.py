@@ -277,6 +277,13 @@ plt.show()
 pd.set_option("display.max_colwidth", 120)
 finetune.most_confident_mistakes(test_texts, y_test, test_logits, names, k=6)
 
+# %% [markdown]
+# In this run all six are negative snippets that the model called positive, and most of them
+# praise something ("lovely costumes", "celebrates the human spirit", "some chills") before the
+# verdict turns, or never state a verdict at all (the last one).
+#
+# Do the mistakes all go one way? Count them both ways:
+
 # %%
 # NBVAL_IGNORE_OUTPUT
 confidence = test_logits.softmax(-1).max(-1).values
@@ -291,13 +298,6 @@ print(f"most confident prediction on the whole test split: {confidence.max():.3f
 # surest wrong "negative" has 0.876, while its wrong "positive"s reach 0.944, close to its surest
 # prediction of all (0.947). So a list sorted by confidence fills with negatives called positive;
 # read the top of such a list as "where the model is overconfident", not as "the errors it makes".
-
-# %% [markdown]
-# In this run all six are negative snippets that the model called positive, and most of them
-# praise something ("lovely costumes", "celebrates the human spirit", "some chills") before the
-# verdict turns, or never state a verdict at all (the last one).
-#
-# Do the mistakes all go one way? Count them both ways:
 
 # %% [markdown]
 # ## 5. `Trainer`, seeds, and does pretraining matter?
