@@ -3,7 +3,8 @@
 The test starts `make lab` exactly as a learner does (plus a random token, a free loopback port and
 the offline switches `make test` uses), opens it in headless Chromium and checks what a learner sees:
 
-- the file browser lists only the numbered notebooks, in order (no paired `.py`, no `conftest.py`);
+- the file browser lists only the Chinese edition's folder `zh/` and the numbered notebooks, in order
+  (no paired `.py`, no `conftest.py`);
 - JupyterLab does not ask "Would you like to get notified about official Jupyter news?";
 - `00_welcome.ipynb` opens, its kernel starts, and its first code cells, run one by one with
   Shift+Enter, print what the committed notebook's stored outputs say, with no traceback.
@@ -179,6 +180,8 @@ def test_file_browser_lists_only_the_notebooks(lab, page, screenshots):
     base, token, served, _ = lab
     expected = numbered_notebooks(served)
     assert len(expected) >= 10, expected
+    assert numbered_notebooks(served / "zh") == expected
+    expected = ["zh", *expected]   # JupyterLab lists folders first
 
     page.goto(f"{base}/lab?token={token}")
     names = page.locator(".jp-DirListing-content .jp-DirListing-itemName")
