@@ -20,7 +20,7 @@
 # and real data, on a laptop CPU. Every number you see in these notebooks was computed by the
 # code above it, and CI re-runs every notebook to keep it that way.
 #
-# **What you will learn here**
+# **What you will learn**
 # - how the workbook is organised and in which order to read it;
 # - how to check your environment (versions, device, profile);
 # - where the pretrained models and datasets come from when there is no internet, and how to

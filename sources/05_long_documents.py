@@ -453,7 +453,7 @@ print("pool() equals the per-document loop for all three methods (atol 1e-6)")
 #   Attention cost grows as n², which is what long-context encoders attack.
 # - Most full movie reviews (and a third of BBC articles) exceed 512 tokens.
 # - Chosen on 150 validation reviews and scored once on 300 test reviews (quick profile),
-#   mean-pooled overlapping windows reached 0.853 (95% Wilson 0.809 to 0.889), beating head
+#   overlapping windows, their logits mean-pooled, reached 0.853 (95% Wilson 0.809 to 0.889), beating head
 #   truncation (+0.130, paired interval +0.077 to +0.180) at about four times the attention
 #   cost. Tail and head + tail, at head truncation's cost, beat it too (+0.093 each). The test
 #   set gives no evidence of a difference between the windows and head + tail, nor between mean

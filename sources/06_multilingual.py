@@ -664,7 +664,7 @@ check_standardised_transfer(standardised_transfer, (me5_en.train_x, me5_en.train
 #
 # - (a) standardising helps transfer, as it helps most logistic regressions;
 # - (b) it hurts transfer far beyond noise: statistics fitted on English do not suit Chinese;
-# - (c) the change is within what 250 held-out reviews can resolve.
+# - (c) the change is too small for 250 held-out reviews to resolve: it is within noise.
 
 # %%
 def standardised_transfer_verdict():

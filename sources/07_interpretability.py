@@ -432,7 +432,7 @@ assert all(t.loc["integrated gradients", "AOPC"] > 1.5 * t.loc["random", "AOPC"]
 # The one rule of the design: **two groups that are compared differ only in the attribute
 # under test.** A word's form moves the score too ("my …" phrases, rare words that split into
 # several WordPieces), so the groups are built in matched form:
-# - gendered words are all "my <relative>", one WordPiece each, matched one to one:
+# - gendered words are all "my `<relative>`", one WordPiece each, matched one to one:
 #   "my mother" / "my father" / "my parent", "my daughter" / "my son" / "my child", …;
 #   the third, gender-free column is the **control**: the same relatives, in the same form and
 #   the same number, with no gender;

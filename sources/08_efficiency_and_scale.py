@@ -414,7 +414,7 @@ plt.show()
 #   GPU, bf16 and fp16 rows appear in the table.
 # - **onnxruntime** gives the same predictions (largest logit difference 4.5e-06) and is 2.0×
 #   faster at batch 1 (fused kernels, no Python between layers), 1.7× batched.
-# - The **2-layer student** is 2.6× faster at batch 1 but only 1.5× smaller, because the
+# - The **distilled 2-layer student** is 2.6× faster at batch 1 but only 1.5× smaller, because the
 #   embedding table, about half of the teacher's parameters, is the same in both. It loses
 #   0.076 of accuracy (distilled; 0.089 for labels only). Here int8 is as fast at batch 1, for
 #   far less loss.
