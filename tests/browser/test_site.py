@@ -210,12 +210,15 @@ def test_the_chinese_edition_opens_offline_and_the_language_switch_leads_to_each
     _typeset(page)
     assert page.locator(MATH_SELECTOR).count() >= _tex_in(path.read_text(encoding="utf-8")) > 0
     assert _broken_links(page, path) == []
-    # the switch: to the English twin, and back
+    # the switch: to the English twin, and back (each page typeset before leaving it, so that no
+    # MathJax font load is still in flight when the click navigates away)
     page.locator("nav.bertlab-nav a.lang-switch").first.click()
     page.wait_for_load_state("load")
+    _typeset(page)
     assert page.url.endswith("/site/01_attention.html") and page.evaluate("document.documentElement.lang") == "en"
     page.locator("nav.bertlab-nav a.lang-switch").first.click()
     page.wait_for_load_state("load")
+    _typeset(page)
     assert page.url.endswith("/site/zh/01_attention.html")
     page.screenshot(path=str(screenshots / "site_zh_01.png"))
     assert failed == [], failed
