@@ -25,7 +25,7 @@ hash of that cell's text::
   translation, so a translator edits the text and deletes the marker's ``todo`` (and the old block).
 - ``<!-- zh-only -->``: a cell only the translated edition has (something the English text has
   nothing to say about, such as how BERT tokenizes Chinese); it directly follows the translated
-  cell before it in the file, and its first line must name it as an addition (:data:`ADDITION_LABEL`).
+  cell before it in the file, and its first line must name it as an addition (:attr:`Edition.addition_label`).
   ``<!-- zh-only after-code -->`` places it after the code cells that follow that cell instead, so
   that it can discuss their outputs.
 """
@@ -65,7 +65,6 @@ class Edition:
 
 ZH = Edition("zh", "zh-CN", "中文", "中文版补充")
 EDITIONS = {ZH.lang: ZH}
-ADDITION_LABEL = ZH.addition_label
 
 MARKER_RE = re.compile(r"^<!-- (?:en (?P<hash>[0-9a-f]{16})(?P<todo> todo)?|(?P<only>[a-z]+)-only(?P<after> after-code)?) -->[ \t]*$",
                        re.M)
@@ -131,12 +130,12 @@ def parse(text: str, path: Path = Path("<string>")) -> Translation:
     return tr
 
 
-def render(tr: Translation) -> str:
+def render(tr: Translation, edition: Edition = ZH) -> str:
     """A translation file's text (parse(render(tr)) gives tr back)."""
     out = [tr.header.rstrip("\n") + "\n"] if tr.header.strip() else []
     for b in tr.blocks:
         marker = (f"<!-- {b.hash and 'en ' + b.hash}{' todo' if b.kind == 'todo' else ''} -->"
-                  if b.kind != "addition" else f"<!-- {ZH.lang}-only{' after-code' if b.after_code else ''} -->")
+                  if b.kind != "addition" else f"<!-- {edition.lang}-only{' after-code' if b.after_code else ''} -->")
         out.append(f"\n{marker}\n{b.text.rstrip()}\n")
     return "".join(out)
 
@@ -414,21 +413,6 @@ def term_problems(english: str, translated: str, terms: list[Term]) -> list[str]
         for bad in t.avoid:
             if bad in outside(bad):
                 out.append(f"“{bad}” is not the glossary's term: use {t.chinese}")
-    return out
-
-
-def glossary_problems(english_path: Path, edition: Edition = ZH, terms: list[Term] | None = None) -> list[str]:
-    """Every glossary departure in the translation of one notebook, as ``file:line: message``."""
-    terms = glossary() if terms is None else terms
-    nb = nbformat.read(english_path, as_version=4)
-    tr = load(english_path, edition)
-    english = {h: text for _, h, text in _markdown_cells(nb)}
-    out = []
-    for b in tr.blocks:
-        if b.kind == "translation" and b.hash in english:
-            out += [f"{tr.path.name}:{b.line}: {p}" for p in term_problems(english[b.hash], b.text, terms)]
-        elif b.kind == "addition":
-            out += [f"{tr.path.name}:{b.line}: {p}" for p in term_problems("", b.text, terms)]
     return out
 
 
