@@ -7,6 +7,7 @@ import logging
 import os
 import platform
 import random
+import sys
 import warnings
 from typing import TypeVar
 
@@ -87,10 +88,11 @@ def describe() -> dict[str, str]:
 
 
 def setup(seed: int = 0) -> int:
-    """Start a notebook: quiet library output, seed everything, print profile and device; return the seed."""
+    """Start a notebook: quiet library output, seed everything, print profile and seed (the device on stderr)."""
     quiet()
     seed_everything(seed)
-    print(f"bertlab: profile {profile()}, device {get_device().type}, seed {seed}")
+    print(f"bertlab: profile {profile()}, seed {seed}")
+    print(f"bertlab: device {get_device().type}", file=sys.stderr)  # differs by machine: shown, not compared
     return seed
 
 

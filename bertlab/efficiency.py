@@ -158,7 +158,7 @@ def export_onnx(model: nn.Module, tokenizer, path, opset: int | None = None):
         raise RuntimeError(f"cannot export to ONNX: {reason}.")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.cpu().eval()
+    model = copy.deepcopy(model).cpu().eval()  # a CPU copy: the caller's model stays on its device
     enc = tokenizer(["an example to trace", "a second, longer example to trace the model"],
                     padding=True, return_tensors="pt")
     names = [k for k in ONNX_INPUTS if k in enc]

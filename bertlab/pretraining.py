@@ -576,11 +576,13 @@ def guess_tokens(model: nn.Module, objective: str, mask_token_id: int, sep_token
     """
     if where not in ("middle", "end"):
         raise ValueError(f"where must be 'middle' (both sides visible) or 'end' (only the left), not {where!r}")
+    device = next(model.parameters()).device
     ids = torch.tensor([e["input_ids"] for e in examples])
     n, length = ids.shape
     g = torch.Generator().manual_seed(seed)
-    t = torch.randint(1, length - 1, (n,), generator=g)
-    rows = torch.arange(n)
+    t = torch.randint(1, length - 1, (n,), generator=g)  # drawn on the CPU: the same positions on any device
+    ids, t = ids.to(device), t.to(device)
+    rows = torch.arange(n, device=device)
     target = ids[rows, t]
     if get_objective(objective).attention == "causal":
         logits = model(input_ids=ids).logits[rows, t - 1]
@@ -588,7 +590,7 @@ def guess_tokens(model: nn.Module, objective: str, mask_token_id: int, sep_token
         inputs, mask = ids.clone(), torch.ones_like(ids)
         inputs[rows, t] = mask_token_id
         if where == "end":
-            position = torch.arange(length).expand(n, -1)
+            position = torch.arange(length, device=device).expand(n, -1)
             inputs[position == (t + 1)[:, None]] = sep_token_id
             mask = (position <= (t + 1)[:, None]).long()
             inputs = inputs * mask
@@ -602,11 +604,12 @@ def continue_text(model: nn.Module, objective: str, tokenizer, text: str, n: int
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     ids = [tokenizer.cls_token_id, *ids]
     causal = get_objective(objective).attention == "causal"
+    device = next(model.parameters()).device
     for _ in range(n):
         if causal:
-            logits = model(input_ids=torch.tensor([ids])).logits[0, -1]
+            logits = model(input_ids=torch.tensor([ids], device=device)).logits[0, -1]
         else:
-            inputs = torch.tensor([[*ids, tokenizer.mask_token_id, tokenizer.sep_token_id]])
+            inputs = torch.tensor([[*ids, tokenizer.mask_token_id, tokenizer.sep_token_id]], device=device)
             logits = model(input_ids=inputs).logits[0, -2]
         ids.append(int(logits.argmax()))
     return tokenizer.decode(ids[1:])
@@ -615,7 +618,7 @@ def continue_text(model: nn.Module, objective: str, tokenizer, text: str, n: int
 @torch.inference_mode()
 def replaced_probabilities(model: ReplacedTokenDetector, tokenizer, text: str) -> list[tuple[str, float]]:
     """Return each token of ``text`` with the discriminator's probability that it was replaced."""
-    enc = tokenizer(text, return_tensors="pt")
+    enc = tokenizer(text, return_tensors="pt").to(next(model.parameters()).device)
     probs = model(enc["input_ids"], enc["attention_mask"])[0].sigmoid()
     tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
     return [(tok, round(float(p), 3)) for tok, p in zip(tokens, probs)][1:-1]

@@ -299,13 +299,14 @@ print("scaled_dot_product_attention == torch's on 3 shapes × 3 masks (atol 1e-5
 
 # %%
 lengths = bertlab.pick(quick=[128, 256, 512, 1024, 2048], full=[128, 256, 512, 1024, 2048, 4096, 8192])
+device = bertlab.get_device()  # timed where the workbook trains: the GPU if there is one
 timings = []
 with torch.inference_mode():
     for n in lengths:
-        print(f"timing attention at n = {n} ...", file=sys.stderr, flush=True)  # progress (not compared)
-        q, k, v = (torch.randn(1, 12, n, 32, generator=generator) for _ in range(3))
+        print(f"timing attention at n = {n} on {device.type} ...", file=sys.stderr, flush=True)  # not compared
+        q, k, v = (torch.randn(1, 12, n, 32, generator=generator).to(device) for _ in range(3))
         time_it = efficiency.median_latency(lambda: attention.scaled_dot_product_attention(q, k, v),
-                                            warmup=1, repeats=5)
+                                            warmup=1, repeats=5, device=device)
         timings.append(time_it["median"])
 
 # %%
@@ -316,7 +317,10 @@ for n, t in zip(lengths, timings):
     print(f"n = {n:5d}: {t * 1e3:8.1f} ms, score matrices {mem:7.1f} MiB, "
           f"{longdoc.encoder_flops(n, hidden=384, layers=1)['attention'] / 1e9:6.2f} GFLOP")
 print(f"log-log slope over the longest lengths: {slope:.2f} (2 = quadratic)")
-assert slope > 1.4, "attention time should grow roughly quadratically with length"
+if timings[-1] > 1e-3:  # the work dominates; a GPU can finish these lengths faster than its fixed overheads
+    assert slope > 1.4, "attention time should grow roughly quadratically with length"
+else:
+    print(f"the longest call took {timings[-1] * 1e3:.2f} ms: fixed overheads, not the n² work, dominate here")
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3.5))

@@ -73,13 +73,17 @@ print(f"classifier: {model.config.model_type}, {model.num_parameters() / 1e6:.1f
 # %%
 print("position table:", tuple(model.bert.embeddings.position_embeddings.weight.shape),
       "| config.max_position_embeddings =", model.config.max_position_embeddings)
-too_long = torch.full((1, 600), tokenizer.convert_tokens_to_ids("good"), device=device)
-positions = torch.arange(600, device=device)[None]
+# On the CPU, even with a GPU: there a missing row is an IndexError, while on CUDA it is a device-side
+# assert that leaves the GPU unusable until the kernel restarts.
+too_long = torch.full((1, 600), tokenizer.convert_tokens_to_ids("good"))
+positions = torch.arange(600)[None]
 try:
     with torch.inference_mode():
-        model(input_ids=too_long, position_ids=positions, token_type_ids=torch.zeros_like(too_long))
+        model.cpu()(input_ids=too_long, position_ids=positions, token_type_ids=torch.zeros_like(too_long))
 except (IndexError, RuntimeError) as err:
     print(f"600 tokens -> {type(err).__name__}: {str(err).splitlines()[0][:90]}")
+finally:
+    model.to(device)
 
 # %% [markdown]
 # One could add rows and train them, but every layer's attention compares every token with

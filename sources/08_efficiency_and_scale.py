@@ -186,7 +186,7 @@ seen = models.recipe("minilm-rotten-tomatoes")["train_examples"]   # the teacher
 unseen = encoded["train"].select(range(seen, len(encoded["train"])))
 transfer = unseen.select(range(min(STUDENT_EXAMPLES or len(unseen), len(unseen))))
 transfer_labels = torch.tensor(transfer["label"])
-teacher_acc = float((bertlab.predict(teacher, tokenizer, transfer).argmax(-1) == transfer_labels).float().mean())
+teacher_acc = float((bertlab.predict(teacher, tokenizer, transfer, device=device).argmax(-1) == transfer_labels).float().mean())
 print(f"transfer set: {len(transfer):,} training reviews the teacher never saw (it trained on the first {seen:,}); "
       f"the teacher labels {teacher_acc:.1%} of them correctly")
 
@@ -401,23 +401,23 @@ plt.show()
 # **Reading the table.** The committed run is the quick profile on a 2-core CPU that has native
 # bf16 support (printed above). Your latencies will differ; the ratios printed above are this
 # run's:
-# - **Batching**: for fp32, a review scored in a length-sorted batch costs 57% of a batch-1 call.
+# - **Batching**: for fp32, a review scored in a length-sorted batch costs 33% of a batch-1 call.
 #   Length-sorted batches keep padding low, and one large matrix multiplication uses the cores
 #   better than many small ones. On a GPU the gap is far larger, since a batch-1 call leaves
 #   most of the chip idle.
-# - **Dynamic int8**: 1.6× smaller (the embedding table stays fp32), 2.6× faster at batch 1 and
+# - **Dynamic int8**: 1.6× smaller (the embedding table stays fp32), 2.3× faster at batch 1 and
 #   2.2× batched, for −0.008 accuracy, with 96.0% of predictions unchanged. How much int8 gains
 #   depends on the CPU's int8 dot-product instructions (VNNI, AMX): expect less without them.
 # - **bf16** runs natively on this CPU, so `low_precision_dtypes` includes it: 2.0× smaller,
-#   1.9× faster at batch 1 and 3.0× batched, with 99.8% of predictions unchanged. On a CPU
+#   1.9× faster at batch 1 and batched alike, with 99.8% of predictions unchanged. On a CPU
 #   without bf16 units it is emulated and slower, and `low_precision_dtypes` leaves it out; on a
 #   GPU, bf16 and fp16 rows appear in the table.
-# - **onnxruntime** gives the same predictions (largest logit difference 4.5e-06) and is 2.0×
-#   faster at batch 1 (fused kernels, no Python between layers), 1.7× batched.
-# - The **distilled 2-layer student** is 2.6× faster at batch 1 but only 1.5× smaller, because the
+# - **onnxruntime** gives the same predictions (largest logit difference 4.5e-06) and is 2.9×
+#   faster at batch 1 (fused kernels, no Python between layers), but no faster batched (1.0×).
+# - The **distilled 2-layer student** is 3.8× faster at batch 1 but only 1.5× smaller, because the
 #   embedding table, about half of the teacher's parameters, is the same in both. It loses
-#   0.076 of accuracy (distilled; 0.089 for labels only). Here int8 is as fast at batch 1, for
-#   far less loss.
+#   0.076 of accuracy (distilled; 0.089 for labels only). int8 is slower than the student at
+#   batch 1 but loses far less accuracy.
 
 # %% [markdown]
 # ## 5. Scaling out: more than one GPU
@@ -510,7 +510,7 @@ if session is not None:
 # - Time with warm-up and the median of repeats; synchronise on GPUs; report batch 1 and
 #   batched separately. They answer different questions (latency vs throughput).
 # - Dynamic int8 quantization cost under a point of accuracy here and shrinks the linear layers
-#   4× (the embedding table stays fp32); on this run's CPU it was also 2-3× faster.
+#   4× (the embedding table stays fp32); on this run's CPU it was also 2.2-2.3× faster.
 # - bf16/fp16 pay off on hardware built for them (GPUs, CPUs with bf16 units, like this run's),
 #   not elsewhere.
 # - A 2-layer student is faster, but the shared embedding table keeps it large, and it loses

@@ -12,6 +12,7 @@ from scipy import stats
 from transformers import BertConfig, BertForSequenceClassification
 
 from .. import data, finetune, models
+from ..config import get_device
 from .core import check, check_choice, report, same, wrong_shape
 
 
@@ -50,11 +51,12 @@ def check_seed_spread_reading(fn) -> bool:
 def _embed_texts(encoder, tokenizer, texts, batch_size: int = 64):
     """Last hidden states and attention masks of ``texts``, batch by batch (at most 64 tokens each)."""
     out = []
+    device = next(encoder.parameters()).device
     with torch.inference_mode():
         for s in range(0, len(texts), batch_size):
             batch = tokenizer(list(texts[s:s + batch_size]), padding=True, truncation=True, max_length=64,
                               return_tensors="pt")
-            out.append((encoder(**batch).last_hidden_state, batch["attention_mask"]))
+            out.append((encoder(**batch.to(device)).last_hidden_state.cpu(), batch["attention_mask"].cpu()))
     return out
 
 
@@ -84,7 +86,7 @@ def check_pooling(fn, encoder=None, tokenizer=None, n: int = 500) -> bool:
     if not ok:
         print(shown.getvalue(), end="")
         return False
-    encoder = encoder if encoder is not None else models.load_encoder("minilm-l6")
+    encoder = encoder if encoder is not None else models.load_encoder("minilm-l6").to(get_device())
     tokenizer = tokenizer if tokenizer is not None else models.load_tokenizer("minilm-l6")
     reviews = data.load_dataset("rotten_tomatoes")
     train, val = reviews["train"].select(range(n)), reviews["validation"].select(range(n))
