@@ -3,14 +3,20 @@
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
-PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.bertlab-installed
+# The Python that runs everything: the pinned .venv, made on first use. On a CUDA machine with its own
+# torch, name that Python instead (`make test-gpu PY=python3`; requirements-gpu.txt lists what it must
+# add): then nothing is installed, and bertlab is imported from this checkout.
+PY     ?= $(VENV)/bin/python
+SETUP  := $(if $(filter $(VENV)/bin/python,$(PY)),$(STAMP),)
+ON_PATH := $(if $(SETUP),,PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH})
 # Tests prove the workbook runs offline: the Hub is never asked.
 # nbval executes the English notebooks only: notebooks/zh/ holds the same code cells and outputs
 # (tests/test_translation.py checks that cell for cell), so executing it again would prove nothing.
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 NBVAL_TIMEOUT ?= 900
 PORT ?= 8888
+SHELL := /bin/bash
 # Extra JupyterLab options, e.g. LAB_ARGS=--IdentityProvider.token=workshop (the browser test sets one).
 LAB_ARGS ?=
 # The folder JupyterLab opens: notebooks/ (the teacher's copies, with solutions) or LAB_DIR=student.
@@ -23,7 +29,7 @@ PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),)
 TEACHER := $(VENV)/.bertlab-teacher
 
 .PHONY: lab lab-settings test unit notebooks portable fetch install list execute sync zh student site wheelhouse \
-        teacher test-browser test-student clean-venv help
+        teacher test-browser test-student clean-venv help test-gpu record-full gpu-pack
 
 help:
 	@echo "make lab        set up (first time) and start JupyterLab on notebooks/"
@@ -41,6 +47,9 @@ help:
 	@echo "make wheelhouse download every pinned wheel to wheelhouse/ (for a room with no Wi-Fi)"
 	@echo "make test-browser  real-browser tests: JupyterLab runs notebook 00; the offline site renders"
 	@echo "make test-student  run every student copy top to bottom (stops only at exercises)"
+	@echo "make test-gpu   nbval on every notebook on CUDA, quick profile, against the committed outputs"
+	@echo "make record-full   the full profile of every notebook it changes, executed into results/gpu-full/ with RUN.md"
+	@echo "make gpu-pack   the compact asset pack (in chunks) and wheels, in .gpu/, for a GPU machine with no network"
 
 install: $(STAMP)
 
@@ -57,7 +66,7 @@ lab-settings:
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 
-fetch: $(STAMP)
+fetch: $(SETUP)
 	$(if $(ASSETS),$(PY) -m bertlab unpack $(ASSETS),$(PY) -m bertlab fetch)
 
 list: $(STAMP)
@@ -71,8 +80,8 @@ unit: fetch
 	$(OFFLINE) $(PY) -m pytest tests -q --ignore=tests/browser
 
 notebooks: fetch
-	$(OFFLINE) $(PY) -m pytest -q --nbval notebooks --ignore=notebooks/zh --nbval-cell-timeout=$(NBVAL_TIMEOUT) \
-	    --nbval-sanitize-with tests/nbval_sanitize.cfg
+	$(OFFLINE) $(ON_PATH) $(PY) -m pytest -q --nbval $(NB_PATHS) --ignore=notebooks/zh --nbval-cell-timeout=$(NBVAL_TIMEOUT) \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_ARGS)
 
 test: unit notebooks
 
@@ -81,6 +90,42 @@ test: unit notebooks
 # changes the bits of matmuls and int8 linear layers) and oneDNN capped at AVX2 (no AVX-512 or bf16).
 portable: fetch
 	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 $(MAKE) notebooks
+
+# ---- GPU: nbval on CUDA against the committed outputs, and the full-profile run record --------------------
+# `make test-gpu record-full` on a CUDA machine writes results/gpu-full/ (see bertlab/record.py); together
+# they should take at most 9 minutes on one H200. NB="00 01" limits both to some notebooks. A dry run on
+# a CPU: BERTLAB_DEVICE=cpu make test-gpu record-full NB="00 01" RECORD_PROFILE=quick RECORD=/tmp/dry-run
+NB ?=
+NB_PATHS = $(if $(NB),$(foreach n,$(NB),$(wildcard notebooks/$(n)_*.ipynb)),notebooks)
+RECORD ?= results/gpu-full
+RECORD_PROFILE ?= full
+NEED_CUDA = $(PY) -c 'import os, sys, torch; sys.exit(0 if torch.cuda.is_available() or os.environ.get("BERTLAB_DEVICE") == "cpu" else "this torch ($(PY)) sees no CUDA GPU: on a CUDA machine run make PY=/path/to/its/python; BERTLAB_DEVICE=cpu makes this a dry run on the CPU")'
+
+test-gpu: fetch
+	@$(NEED_CUDA)
+	mkdir -p $(RECORD)
+	BERTLAB_DEVICE=$${BERTLAB_DEVICE:-cuda} $(MAKE) --no-print-directory notebooks \
+	    NBVAL_ARGS="--nbval-current-env --junitxml=$(RECORD)/nbval.xml" 2>&1 | tee $(RECORD)/nbval.log; \
+	    exit $${PIPESTATUS[0]}
+
+record-full: fetch
+	@$(NEED_CUDA)
+	BERTLAB_RECORD_COMMAND="make record-full$(if $(NB), NB=\"$(NB)\")$(if $(filter-out full,$(RECORD_PROFILE)), RECORD_PROFILE=$(RECORD_PROFILE))" \
+	    $(OFFLINE) $(ON_PATH) $(PY) -m bertlab record $(NB) --profile $(RECORD_PROFILE) --out $(RECORD) \
+	    --timeout $(NBVAL_TIMEOUT)
+
+# What a GPU machine with no network needs beside the repository, in .gpu/ (git ignores it): the
+# extracted assets as gzipped chunks of at most CHUNK_MIB (each can travel alone), and the wheels of
+# requirements-gpu.txt for its Python. scripts/gpu_check.sh unpacks them there.
+GPU_PYTHON_VERSION ?= 3.12
+CHUNK_MIB ?= 28
+gpu-pack: fetch
+	$(PY) -m bertlab pack .gpu/assets --compact --chunk-mib $(CHUNK_MIB) --quiet
+	rm -rf .gpu/wheels && $(PY) -m pip download --disable-pip-version-check -q --no-deps --only-binary=:all: \
+	    --python-version $(GPU_PYTHON_VERSION) --implementation cp --platform manylinux_2_28_x86_64 \
+	    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .gpu/wheels -r requirements-gpu.txt
+	du -sh .gpu/assets .gpu/wheels
+	@git ls-files -z | xargs -0 cat | wc -c | awk '{printf "the tracked files, which travel with every transfer: %.1f MiB\n", $$1 / 1048576}'
 
 # Regenerate each notebook from its jupytext source (sources/NN_*.py) and execute it in place,
 # top to bottom, so the committed .ipynb carries fresh outputs with consecutive counts.

@@ -21,7 +21,8 @@ twin in the other language (``NN_*.html`` ↔ ``zh/NN_*.html``).
 
 Run times: the quick-profile figure is :func:`measured_seconds` of the committed notebook (the
 same figure ``tests/test_claims.py`` holds README and the notebooks' "Run time" lines to). The
-GPU figure comes from a run record ``runs/gpu_*.json`` when one exists, else the index says
+GPU figure comes from a run record (``runs/gpu_*.json``, or ``results/gpu-full/run.json`` that
+``make record-full`` writes) when one exists, else the index says
 "not measured yet" (figures are never estimated). A GPU run record is JSON of either form::
 
     {"notebook": "04_finetuning", "seconds": 41.2, "device": "NVIDIA H200", "profile": "full"}
@@ -51,6 +52,7 @@ from nbconvert.filters import markdown2html_mistune
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 RUNS = ROOT / "runs"
+GPU_RECORD = ROOT / "results" / "gpu-full" / "run.json"  # bertlab.record writes it
 NOTEBOOK_GLOB = "[0-9]*.ipynb"
 MATHJAX_DIR = "mathjax"
 # The configuration jupyter-server-mathjax ships (HTML-CSS output with the STIX-Web fonts), plus Safe.
@@ -79,12 +81,14 @@ def measured_seconds(nb: dict) -> float:
     return (_timestamp(last) - _timestamp(first)).total_seconds()
 
 
-def gpu_runs(stem: str, runs: Path = RUNS) -> list[dict]:
+def gpu_runs(stem: str, runs: Path = RUNS, record: Path = GPU_RECORD) -> list[dict]:
     """The GPU run records for notebook ``stem`` (``04_finetuning``): dicts with seconds, device,
-    profile and the record's file name, in file order. Empty when none was measured."""
+    profile and the record's path (``runs/gpu_h200.json``), in file order. Empty when none was measured."""
     nid = stem.split("_")[0]
     found = []
-    for path in sorted(Path(runs).glob("gpu_*.json")):
+    paths = [(p, f"runs/{p.name}") for p in sorted(Path(runs).glob("gpu_*.json"))]
+    paths += [(Path(record), "results/gpu-full/run.json")] if Path(record).is_file() else []
+    for path, shown in paths:
         try:
             rec = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -103,7 +107,7 @@ def gpu_runs(stem: str, runs: Path = RUNS) -> list[dict]:
             except (KeyError, TypeError, ValueError):
                 continue
             found.append({"seconds": seconds, "device": e.get("device", rec.get("device", "GPU")),
-                          "profile": e.get("profile", rec.get("profile", "")), "record": path.name})
+                          "profile": e.get("profile", rec.get("profile", "")), "record": shown})
     return found
 
 
@@ -325,7 +329,7 @@ the code yourself, open the same notebooks in JupyterLab (<code>make lab</code>)
     "Quick profile", "(the committed run, CPU)", "no execution timing recorded", "not measured yet",
     "{time} on {device}", "{name} profile",
     """Quick-profile times are the execution times the committed notebooks record (first code cell to
-last). GPU times come from run records in <code>runs/gpu_*.json</code>; where there is none, the
+last). GPU times come from run records (<code>results/gpu-full/run.json</code>, <code>runs/gpu_*.json</code>); where there is none, the
 notebook has not been timed on a GPU yet.""")
 
 CHINESE = Language(
@@ -336,7 +340,7 @@ CHINESE = Language(
     "快速配置", "（提交的那次运行，CPU）", "没有记录执行时间", "尚未测量",
     "{time}，{device}", "{name} 配置",
     """快速配置的时间取自提交的笔记本记录的执行时间（从第一个代码单元格到最后一个）。GPU 时间取自
-<code>runs/gpu_*.json</code> 中的运行记录；没有记录的，表示该笔记本尚未在 GPU 上计时。""")
+<code>results/gpu-full/run.json</code> 或 <code>runs/gpu_*.json</code> 中的运行记录；没有记录的，表示该笔记本尚未在 GPU 上计时。""")
 
 LANGUAGES = {"en": ENGLISH, "zh": CHINESE}
 
@@ -459,7 +463,7 @@ def render_index(entries: list[Entry], ui: Language = ENGLISH, switch: str = "")
         if e.gpu:
             gpu = "; ".join(ui.gpu_on.format(time=format_seconds(g['seconds']), device=html.escape(str(g['device'])))
                             + (", " + ui.profile.format(name=html.escape(str(g['profile']))) if g["profile"] else "")
-                            + f" (<code>runs/{html.escape(g['record'])}</code>)" for g in e.gpu)
+                            + f" (<code>{html.escape(g['record'])}</code>)" for g in e.gpu)
         else:
             gpu = f'<span class="not-measured">{ui.not_measured}</span>'
         items.append(

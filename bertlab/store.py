@@ -10,8 +10,10 @@ Assets (pinned by version and sha256 in ``assets.json``) and checkpoints, writte
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -370,16 +372,18 @@ def missing_entries() -> list[str]:
             if not (is_current(name) if kind == "assets" else is_complete(root / kind / name))]
 
 
-def pack(dest: Path, progress: bool = True) -> dict:
+def pack(dest: Path, progress: bool = True, compact: bool = False) -> dict:
     """Copy the filled cache to folder ``dest`` with a manifest of every file's size and sha256; return it.
 
+    ``compact``: only the extracted assets, the files the notebooks read; the models derived from them
+    are rebuilt by ``python -m bertlab fetch`` (no network) and the checkpoints come with the repository.
     Refuses (:class:`AssetError`) when a required asset is missing from the cache, or when ``dest``
     holds something that is not a bertlab pack. The manifest is written last, so an interrupted
     pack is not mistaken for a whole one.
     """
     dest = Path(dest).expanduser().resolve()
     root = cache_dir()
-    missing = missing_entries()
+    missing = [m for m in missing_entries() if not compact or m.startswith("assets/")]
     if missing:
         raise AssetError(
             f"Cannot pack: the cache {root} lacks {', '.join(missing)}. Run `make fetch` (or "
@@ -394,9 +398,10 @@ def pack(dest: Path, progress: bool = True) -> dict:
                          f"or empty folder (or an older pack, which is replaced).")
     dest.mkdir(parents=True, exist_ok=True)
     (dest / PACK_MANIFEST).unlink(missing_ok=True)  # from here on, until done, dest is no pack
-    entries = packable()
+    entries = [e for e in packable() if not compact or e[0] == "assets"]
     total = sum(folder_size(root / kind / name) for kind, name in entries)
-    manifest: dict = {"format": PACK_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "entries": []}
+    manifest: dict = {"format": PACK_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "compact": compact,
+                      "entries": []}
     with tqdm(total=total, unit="B", unit_scale=True, desc="bertlab pack", disable=not progress,
               file=sys.stderr) as bar:
         for kind, name in entries:
@@ -525,3 +530,157 @@ def unpack(src: Path, progress: bool = True) -> dict[str, str]:
                 shutil.rmtree(tmp, ignore_errors=True)
             done[key] = "copied"
     return done
+
+
+# --------------------------------------------------------------------------- chunks (a pack carried in parts)
+CHUNKS_MANIFEST = "bertlab-chunks.json"
+CHUNKS_FORMAT = "bertlab-chunks/1"
+CHUNK_STEM = "pack.tar.gz."
+
+
+class _ChunkWriter(io.RawIOBase):
+    """A write-only stream that fills files ``<folder>/pack.tar.gz.000``, ``.001``... of ``size`` bytes each."""
+
+    def __init__(self, folder: Path, size: int) -> None:
+        self.folder, self.size, self.chunks = folder, size, []
+        self._file, self._hash, self._written = None, None, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def _roll(self) -> None:
+        self._finish()
+        name = f"{CHUNK_STEM}{len(self.chunks):03d}"
+        self._file, self._hash, self._written = open(self.folder / name, "wb"), hashlib.sha256(), 0
+        self.chunks.append({"file": name})
+
+    def _finish(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self.chunks[-1].update(size=self._written, sha256=self._hash.hexdigest())
+            self._file = None
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            if self._file is None or self._written == self.size:
+                self._roll()
+            part = view[done:done + self.size - self._written]
+            self._file.write(part)
+            self._hash.update(part)
+            self._written += len(part)
+            done += len(part)
+        return done
+
+    def close(self) -> None:
+        self._finish()
+        super().close()
+
+
+def split_pack(pack_dir: Path, dest: Path, chunk_bytes: int) -> dict:
+    """Write pack folder ``pack_dir`` as a gzipped tar in files of at most ``chunk_bytes`` to ``dest``; return the manifest.
+
+    Each chunk can travel on its own (a size limit per transfer, say); ``join_pack`` checks every
+    chunk's sha256 before it extracts anything.
+    """
+    read_pack(pack_dir)
+    if chunk_bytes < 1 << 20:
+        raise AssetError(f"A chunk of {chunk_bytes} bytes is too small: give at least 1 MiB (e.g. --chunk-mib 28).")
+    dest = Path(dest)
+    if dest.is_dir() and any(p.name != CHUNKS_MANIFEST and not p.name.startswith(CHUNK_STEM) for p in dest.iterdir()):
+        raise AssetError(f"Cannot write chunks into {dest}: it holds other files; choose a new or empty folder.")
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in [*dest.glob(f"{CHUNK_STEM}*"), dest / CHUNKS_MANIFEST]:
+        old.unlink(missing_ok=True)
+    writer = _ChunkWriter(dest, chunk_bytes)
+    with writer, tarfile.open(fileobj=writer, mode="w|gz") as tar:
+        for path in sorted(Path(pack_dir).rglob("*")):
+            if path.is_file():
+                tar.add(path, arcname=path.relative_to(pack_dir).as_posix(), recursive=False)
+    manifest = {"format": CHUNKS_FORMAT, "chunks": writer.chunks, "bytes": sum(c["size"] for c in writer.chunks)}
+    (dest / CHUNKS_MANIFEST).write_text(json.dumps(manifest, indent=1))  # last: no manifest, no chunk set
+    return manifest
+
+
+def missing_chunks(folder: Path) -> list[str]:
+    """The chunk files that ``folder``'s chunk manifest lists but ``folder`` lacks (in full)."""
+    manifest = _read_chunks(folder)
+    return [c["file"] for c in manifest["chunks"]
+            if not (folder / c["file"]).is_file() or (folder / c["file"]).stat().st_size != c["size"]]
+
+
+def _read_chunks(folder: Path) -> dict:
+    try:
+        manifest = json.loads((Path(folder) / CHUNKS_MANIFEST).read_text())
+        assert manifest["format"] == CHUNKS_FORMAT
+        assert all(re.fullmatch(re.escape(CHUNK_STEM) + r"\d{3}", c["file"]) for c in manifest["chunks"])
+        return manifest
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):
+        raise AssetError(f"{folder} holds no readable {CHUNKS_MANIFEST}: pass the folder that `python -m bertlab "
+                         f"pack DIR --chunk-mib N` wrote, with every chunk it lists.") from None
+
+
+def is_chunked(folder: Path) -> bool:
+    """True when ``folder`` holds a pack split into chunks (rather than a pack folder)."""
+    return (Path(folder) / CHUNKS_MANIFEST).is_file()
+
+
+class _ChunkReader(io.RawIOBase):
+    """The chunks of a split pack, read as one stream, each checked against its sha256 as it ends."""
+
+    def __init__(self, folder: Path, chunks: list[dict]) -> None:
+        self.folder, self.todo, self._file, self._hash, self._want = folder, list(chunks), None, None, None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self._file is None:
+                if not self.todo:
+                    return 0
+                self._want = self.todo.pop(0)
+                self._file, self._hash = open(self.folder / self._want["file"], "rb"), hashlib.sha256()
+            n = self._file.readinto(buffer)
+            if n:
+                self._hash.update(memoryview(buffer)[:n])
+                return n
+            self._file.close()
+            self._file = None
+            if self._hash.hexdigest() != self._want["sha256"]:
+                raise AssetError(f"Checksum mismatch in chunk {self.folder / self._want['file']}: it is damaged; "
+                                 f"carry it again (or split the pack again with `python -m bertlab pack DIR "
+                                 f"--compact --chunk-mib N`).")
+
+
+def join_pack(folder: Path, dest: Path) -> Path:
+    """Check the chunks in ``folder`` and extract the pack they hold into the new folder ``dest``; return it."""
+    folder, dest = Path(folder), Path(dest)
+    manifest = _read_chunks(folder)
+    missing = missing_chunks(folder)
+    if missing:
+        raise AssetError(f"{folder} lacks {len(missing)} of the {len(manifest['chunks'])} chunks of the pack "
+                         f"({', '.join(missing)}): carry them all, then unpack again.")
+    dest.mkdir(parents=True, exist_ok=False)
+    stream = io.BufferedReader(_ChunkReader(folder, manifest["chunks"]), 1 << 20)
+    try:
+        with tarfile.open(fileobj=stream, mode="r|gz") as tar:
+            for member in tar:
+                if not member.isfile() or not _safe_rel(member.name):
+                    raise AssetError(f"Refusing to extract {member.name!r} from the chunks in {folder}: not a "
+                                     f"plain file inside the pack.")
+                target = dest / member.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tar.extractfile(member) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        while stream.read(1 << 20):  # to the end, so the last chunk's checksum is checked too
+            pass
+        read_pack(dest)
+    except (AssetError, tarfile.TarError, EOFError, OSError) as err:
+        shutil.rmtree(dest, ignore_errors=True)  # nothing half-extracted stays behind
+        if isinstance(err, AssetError):
+            raise
+        raise AssetError(f"The chunks in {folder} do not hold a readable pack ({err}): split it again with "
+                         f"`python -m bertlab pack DIR --compact --chunk-mib N`.") from err
+    return dest

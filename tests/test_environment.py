@@ -53,3 +53,14 @@ def test_ci_runs_the_readme_test_command_with_no_network():
     assert commands.index("make fetch") < commands.index("unshare -rn sh -c 'ip link set lo up && make test'")
     assert "make test" in commands  # the fallback where unshare is not available
     assert commands.index("unshare -rn sh -c 'ip link set lo up && make test-browser'") > commands.index("make teacher")
+
+
+def test_what_a_gpu_machine_adds_is_pinned_to_the_versions_the_pinned_environment_runs():
+    import importlib.metadata
+
+    gpu = dict(p.split("==") for p in pins((ROOT / "requirements-gpu.txt").read_text().splitlines()))
+    assert {"nbval", "ipykernel", "datasets", "captum", "platformdirs"} <= set(gpu)
+    assert "torch" not in gpu and "transformers" not in gpu  # the GPU machine's own (recorded, not replaced)
+    ours = dict(p.split("==") for p in requirements_pins())
+    assert {n: v for n, v in gpu.items() if n in ours} == {n: ours[n] for n in gpu if n in ours}
+    assert {n: importlib.metadata.version(n) for n in gpu} == gpu  # what .venv resolved requirements.txt to

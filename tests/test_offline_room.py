@@ -367,3 +367,60 @@ def test_with_no_network_at_all_a_hub_name_fails_within_seconds():
     seconds = float(proc.stdout.split()[2])
     assert seconds < 5, f"the Hub lookup took {seconds} s with no network"
     assert "cannot be reached" in proc.stdout
+
+
+# --------------------------------------------------------------------------- a GPU machine: compact, in chunks
+def test_a_compact_pack_carries_the_assets_only_and_fetch_rebuilds_the_models(filled, tmp_path, monkeypatch):
+    manifest = store.pack(tmp_path / "compact", progress=False, compact=True)
+    assert manifest["compact"] and {(e["kind"], e["name"]) for e in manifest["entries"]} == {
+        ("assets", "toy"), ("assets", "other")}
+    refill_elsewhere(monkeypatch, tmp_path)
+    store.unpack(tmp_path / "compact", progress=False)
+    assert store.missing_entries() == ["models/me5-small"]  # rebuilt from its asset by `fetch`, offline
+
+
+def test_chunks_carry_a_pack_in_parts_each_under_the_limit_and_join_back_byte_for_byte(filled, tmp_path):
+    pack = tmp_path / "pack"
+    store.pack(pack, progress=False)
+    (pack / "assets" / "other" / "big.bin").write_bytes(os.urandom(3 << 20))  # incompressible, 3 MiB
+    manifest = json.loads((pack / store.PACK_MANIFEST).read_text())
+    manifest["entries"][-1]["files"]["big.bin"] = {"size": 3 << 20, "sha256": store.sha256_of(
+        pack / "assets" / "other" / "big.bin")}
+    (pack / store.PACK_MANIFEST).write_text(json.dumps(manifest))
+    chunks = store.split_pack(pack, tmp_path / "chunks", 1 << 20)
+    sizes = [c["size"] for c in chunks["chunks"]]
+    assert len(sizes) == 4 and max(sizes) == 1 << 20 and sum(sizes) == chunks["bytes"]
+    assert store.missing_chunks(tmp_path / "chunks") == []
+    joined = store.join_pack(tmp_path / "chunks", tmp_path / "joined")
+    assert tree(joined) == tree(pack)
+
+
+def test_unpacking_chunks_waits_for_missing_ones_and_refuses_a_damaged_one(filled, tmp_path, monkeypatch, capsys):
+    assert main(["pack", str(tmp_path / "chunks"), "--compact", "--chunk-mib", "1", "--quiet"]) == 0
+    arrived = tmp_path / "arrived"
+    arrived.mkdir()
+    shutil.copy(tmp_path / "chunks" / store.CHUNKS_MANIFEST, arrived)
+    refill_elsewhere(monkeypatch, tmp_path)
+    assert main(["unpack", str(arrived), "--quiet"]) == 2  # the chunk is still to come: nothing written
+    assert "pack.tar.gz.000" in capsys.readouterr().err and store.missing_entries()
+    with pytest.raises(AssetError, match="lacks 1 of the 1 chunks"):
+        store.join_pack(arrived, tmp_path / "joined")
+    damaged = bytearray((tmp_path / "chunks" / "pack.tar.gz.000").read_bytes())
+    damaged[-30] ^= 0xFF
+    (arrived / "pack.tar.gz.000").write_bytes(damaged)
+    with pytest.raises(AssetError, match="Checksum mismatch in chunk|do not hold a readable pack"):
+        store.join_pack(arrived, tmp_path / "joined")
+    assert not (tmp_path / "joined").exists()  # nothing half-extracted stays behind
+    shutil.copy(tmp_path / "chunks" / "pack.tar.gz.000", arrived)
+    assert main(["unpack", str(arrived), "--quiet"]) == 0
+    assert store.missing_entries() == ["models/me5-small"]
+
+
+def test_split_refuses_a_chunk_size_under_a_mebibyte_and_a_folder_of_other_files(filled, tmp_path):
+    store.pack(tmp_path / "pack", progress=False)
+    with pytest.raises(AssetError, match="at least 1 MiB"):
+        store.split_pack(tmp_path / "pack", tmp_path / "chunks", 1000)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(AssetError, match="holds other files"):
+        store.split_pack(tmp_path / "pack", tmp_path / "busy", 1 << 20)

@@ -140,20 +140,25 @@ def test_objectives_are_the_bullets_under_what_you_will_learn():
 
 
 def test_gpu_run_times_come_from_run_records_only(tmp_path):
-    assert site.gpu_runs("04_finetuning", tmp_path) == []
+    assert site.gpu_runs("04_finetuning", tmp_path, tmp_path / "run.json") == []
+    (tmp_path / "run.json").write_text(json.dumps(  # the shape bertlab.record writes
+        {"device": "NVIDIA H200", "notebooks": {"04_finetuning": {"seconds": 30.5, "profile": "full"}}}))
+    assert site.gpu_runs("04_finetuning", tmp_path / "none", tmp_path / "run.json") == [
+        {"seconds": 30.5, "device": "NVIDIA H200", "profile": "full", "record": "results/gpu-full/run.json"}]
+    (tmp_path / "run.json").unlink()
     (tmp_path / "gpu_h200.json").write_text(json.dumps(
         {"device": "NVIDIA H200", "profile": "full",
          "notebooks": {"04_finetuning": 41.2, "05": {"seconds": 63.0}}}))
     (tmp_path / "gpu_one.json").write_text(json.dumps(
         {"notebook": "04b_finetuning_experiments", "seconds": 150, "device": "NVIDIA L4"}))
     (tmp_path / "gpu_broken.json").write_text("{not json")
-    assert site.gpu_runs("04_finetuning", tmp_path) == [
-        {"seconds": 41.2, "device": "NVIDIA H200", "profile": "full", "record": "gpu_h200.json"}]
-    assert site.gpu_runs("05_long_documents", tmp_path)[0]["seconds"] == 63.0
-    assert site.gpu_runs("04b_finetuning_experiments", tmp_path)[0]["device"] == "NVIDIA L4"
-    assert site.gpu_runs("06_multilingual", tmp_path) == []
+    assert site.gpu_runs("04_finetuning", tmp_path, tmp_path / "none.json") == [
+        {"seconds": 41.2, "device": "NVIDIA H200", "profile": "full", "record": "runs/gpu_h200.json"}]
+    assert site.gpu_runs("05_long_documents", tmp_path, tmp_path / "none.json")[0]["seconds"] == 63.0
+    assert site.gpu_runs("04b_finetuning_experiments", tmp_path, tmp_path / "none.json")[0]["device"] == "NVIDIA L4"
+    assert site.gpu_runs("06_multilingual", tmp_path, tmp_path / "none.json") == []
     entries = [site.Entry("04_finetuning", "04 · Fine-tuning", ["x"], 158.0,
-                          site.gpu_runs("04_finetuning", tmp_path)),
+                          site.gpu_runs("04_finetuning", tmp_path, tmp_path / "none.json")),
                site.Entry("06_multilingual", "06 · Multilingual", ["y"], 87.0, [])]
     index = site.render_index(entries)
     assert "41 s on NVIDIA H200, full profile" in index and "runs/gpu_h200.json" in index
