@@ -185,10 +185,8 @@ def execute(path: Path, out: Path, profile: str = "full", timeout: int = 900) ->
 def nbval_times(junit: Path) -> dict[str, float]:
     """Seconds per notebook of an nbval run, summed over its cells, from pytest's ``--junitxml`` report."""
     times: dict[str, float] = {}
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        stem = Path(case.get("file") or case.get("classname", "").replace(".", "/")).stem
-        match = re.search(r"(\d+[a-z]?_[\w]+?)(?:\.ipynb)?$", case.get("classname", ""))
-        stem = match.group(1) if match else stem
+    for case in ET.parse(junit).getroot().iter("testcase"):  # classname: notebooks.04b_finetuning_experiments.ipynb
+        stem = case.get("classname", "").removesuffix(".ipynb").rsplit(".", 1)[-1]
         times[stem] = times.get(stem, 0.0) + float(case.get("time", 0))
     return {k: round(v, 1) for k, v in sorted(times.items())}
 
@@ -258,7 +256,7 @@ def render(record: dict) -> str:
               else "No nbval run was recorded in this folder.", "",
               "## Wall time of each notebook", "",
               "nbval: the quick profile under nbval (its cells' times summed, kernel start included); "
-              "full: the full profile executed top to bottom (`-` where the full profile equals the quick one).", "",
+              "full: the full profile executed top to bottom (– where the full profile equals the quick one).", "",
               "| notebook | nbval (s) | full (s) | full profile |", "|---|---|---|---|"]
     for stem, e in record["notebooks"].items():
         full = e["full"]
