@@ -81,7 +81,7 @@ SEED = bertlab.setup()
 facts = config.describe()
 for key, value in facts.items():
     print(f"{key:>14}: {value}")
-if facts["device"] == "cpu":  # the pinned environment; a GPU machine may run its own torch (README: On a GPU)
+if facts["device"] == "cpu":  # the pinned environment; a GPU machine runs its own CUDA torch (README: GPUs)
     assert facts["torch"].startswith("2.13.0"), "bertlab pins torch==2.13.0; run `make lab` to set up"
     assert facts["python"].startswith("3.11"), "bertlab pins Python 3.11; run `make lab` to set up"
 
