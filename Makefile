@@ -1,7 +1,12 @@
 # bertlab: the whole set-up is `make lab` (learn) and `make test` (check).
 # Both create .venv with the pinned environment and fetch the offline assets on first use.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The Python that makes .venv: the first of these that runs. CI and the committed outputs use 3.11;
+# 3.12 and 3.13 install the same lock (README: "Which Pythons"). Name another: make PYTHON=/path/to/python3.12
+PYTHON ?= $(firstword $(foreach p,python3.11 python3.12 python3.13 python3,$(shell $(p) -c 'import sys; print(sys.executable)' 2>/dev/null)))
+SUPPORTED := import sys; v = sys.version_info[:2]; sys.exit(None if (3, 11) <= v <= (3, 13) else f"bertlab runs on Python 3.11, 3.12 or 3.13, and {sys.executable} is Python {sys.version.split()[0]}: install one of those (python.org, your package manager or pyenv) and run make PYTHON=/path/to/python3.11")
+# torch is installed by its pin in requirements.in, after the hashed lock (scripts/lock.py says why).
+TORCH  := $(shell grep -E '^torch==' requirements.in)
 VENV   := .venv
 STAMP  := $(VENV)/.bertlab-installed
 # The Python that runs everything: the pinned .venv, made on first use. On a CUDA machine with its own
@@ -28,12 +33,14 @@ ASSETS ?=
 PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),)
 TEACHER := $(VENV)/.bertlab-teacher
 
-.PHONY: lab lab-settings test unit notebooks portable fetch install list execute sync zh student site wheelhouse \
+.PHONY: lock test-latest lab lab-settings test unit notebooks portable fetch install list execute sync zh student site wheelhouse \
         teacher test-browser test-student clean-venv help test-gpu record-full gpu-pack
 
 help:
 	@echo "make lab        set up (first time) and start JupyterLab on notebooks/"
 	@echo "make test       set up (first time), unit tests, then every notebook under nbval"
+	@echo "make lock       re-lock: requirements.in (+ -teacher.in) -> requirements.txt, requirements-teacher.txt, environment.yml, requirements-gpu.txt"
+	@echo "make test-latest   the tests on the newest releases of the top-level packages, in .venv-latest; a record in runs/ (never part of make test)"
 	@echo "make unit       unit tests of the bertlab package only (fast)"
 	@echo "make notebooks  nbval only"
 	@echo "make portable   nbval under another CPU code path (proves outputs do not depend on the CPU)"
@@ -53,13 +60,45 @@ help:
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"bertlab needs Python 3.11, found {sys.version.split()[0]}: run make PYTHON=/path/to/python3.11"'
+# The lock (every package by version and sha256, no dependency resolution at install time), then torch
+# by version, then pip's own consistency check.
+$(STAMP): requirements.txt requirements.in pyproject.toml
+	@test -n "$(PYTHON)" || { echo "bertlab needs Python 3.11, 3.12 or 3.13, and none of python3.11, python3.12, python3.13 or python3 runs here: install one (python.org, your package manager or pyenv)"; exit 1; }
+	@$(PYTHON) -c '$(SUPPORTED)'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q $(PIP_FROM) -r requirements.txt
+	@$(PY) -c '$(SUPPORTED)' || { echo "(.venv was made by another Python: make clean-venv, then again)"; exit 1; }
+	$(PY) -m pip install --disable-pip-version-check -q $(PIP_FROM) --require-hashes --no-deps -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q $(PIP_FROM) $(TORCH)
+	$(PY) -m pip check
 	$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "bertlab-dev.pth").write_text("$(CURDIR)\n")'
 	$(MAKE) --no-print-directory lab-settings
 	touch $(STAMP)
+
+# Re-lock after editing requirements.in or requirements-teacher.in (needs the network). uv resolves for
+# Python 3.11-3.13 on every platform at once; it runs from its own venv, so .venv stays exactly the lock.
+UV_VERSION := 0.13.8
+LOCK_TOOLS := .lock-tools
+lock:
+	test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+	    $(LOCK_TOOLS)/bin/pip install --disable-pip-version-check -q uv==$(UV_VERSION) $$(grep -oE '^packaging==[^ ]+' requirements.txt); }
+	$(LOCK_TOOLS)/bin/python scripts/lock.py --uv $(LOCK_TOOLS)/bin/uv
+
+# An early warning, never part of `make test` or .ci/run: a separate venv with the newest release of every
+# top-level package (requirements.in's pins become floors; torch keeps its pin), then the unit tests and
+# nbval on every notebook, whatever fails. The record: runs/latest-DATE.json (scripts/test_latest.py).
+LATEST := .venv-latest
+test-latest: fetch
+	rm -rf $(LATEST) && $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --disable-pip-version-check -q $(TORCH)
+	grep -E '^[A-Za-z]' requirements.in | grep -v '^torch==' | sed -E 's/==/>=/' > $(LATEST)/floors.txt
+	echo "$(TORCH)" > $(LATEST)/torch.txt
+	$(LATEST)/bin/pip install --disable-pip-version-check -q --upgrade --upgrade-strategy eager \
+	    -c $(LATEST)/torch.txt -r $(LATEST)/floors.txt
+	-$(OFFLINE) $(LATEST)/bin/python -m pytest tests -q --ignore=tests/browser -m "not pinned" \
+	    --junitxml=$(LATEST)/unit.xml 2>&1 | tee $(LATEST)/unit.log
+	-$(MAKE) --no-print-directory notebooks PY=$(LATEST)/bin/python NBVAL_ARGS="--junitxml=$(LATEST)/nbval.xml" \
+	    2>&1 | tee $(LATEST)/nbval.log
+	$(LATEST)/bin/python scripts/test_latest.py $(LATEST)
 
 # JupyterLab's defaults for a room that may have no Wi-Fi: never ask about or fetch Jupyter news.
 lab-settings:
@@ -158,7 +197,8 @@ teacher: $(TEACHER)
 # course tools: .venv/bin/jupyter labextension enable @jupyter/nbgrader --level=sys_prefix (and the
 # server extensions with `jupyter server extension enable --sys-prefix nbgrader.server_extensions.NAME`).
 $(TEACHER): requirements-teacher.txt $(STAMP)
-	$(PY) -m pip install --disable-pip-version-check -q $(PIP_FROM) -r requirements-teacher.txt
+	$(PY) -m pip install --disable-pip-version-check -q $(PIP_FROM) --require-hashes --no-deps -r requirements-teacher.txt
+	$(PY) -m pip check
 	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null
 	for ext in formgrader validate_assignment assignment_list course_list; do \
 	    $(VENV)/bin/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$ext >/dev/null 2>&1 || exit 1; \
@@ -175,8 +215,9 @@ site: $(STAMP)
 	$(PY) -m bertlab site
 
 wheelhouse:
-	$(PYTHON) -m pip download --disable-pip-version-check -q -d wheelhouse \
+	$(PYTHON) -m pip download --disable-pip-version-check -q -d wheelhouse --require-hashes --no-deps \
 	    -r requirements.txt -r requirements-teacher.txt
+	$(PYTHON) -m pip download --disable-pip-version-check -q -d wheelhouse $(TORCH)
 
 test-browser: $(TEACHER) fetch site
 	$(OFFLINE) $(PY) -m pytest -q tests/browser

@@ -36,7 +36,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 RECORD = ROOT / "results" / "gpu-full"
-REQUIREMENTS = ROOT / "requirements.txt"
+REQUIREMENTS = ROOT / "requirements.in"  # the top-level pins; requirements.txt locks the rest
 BUDGET_SECONDS = 540  # the GPU nbval run and the full-profile record together: 9 minutes on one H200
 RUN_JSON = "run.json"
 RUN_MD = "RUN.md"
@@ -90,7 +90,7 @@ def full_differs(path: Path) -> bool:
 
 # --------------------------------------------------------------------------- the machine and its versions
 def pins(path: Path = REQUIREMENTS) -> dict[str, str]:
-    """The pinned environment: ``{distribution: version}`` from requirements.txt."""
+    """The top-level pins: ``{distribution: version}`` from requirements.in."""
     found = {}
     for line in Path(path).read_text().splitlines():
         line = line.split("#", 1)[0].strip()
@@ -243,7 +243,8 @@ def render(record: dict) -> str:
         if m.get(key) is not None:
             lines.append(f"| {key} | {_cell(m[key])} |")
     lines += ["", "## Versions", "",
-              "The pinned environment is `requirements.txt`. Packages whose version here differs from the pin "
+              "The top-level pins are `requirements.in` (locked with the rest in `requirements.txt`). "
+              "Packages whose version here differs from the pin "
               "(a GPU machine runs its own CUDA torch, and whatever else it has installed):", "",
               "| package | pinned | used |", "|---|---|---|"]
     for name in record["differs"]:

@@ -83,7 +83,8 @@ for key, value in facts.items():
     print(f"{key:>14}: {value}")
 if facts["device"] == "cpu":  # the pinned environment; a GPU machine runs its own CUDA torch (README: GPUs)
     assert facts["torch"].startswith("2.13.0"), "bertlab pins torch==2.13.0; run `make lab` to set up"
-    assert facts["python"].startswith("3.11"), "bertlab pins Python 3.11; run `make lab` to set up"
+    assert facts["python"].split(".")[:2] in (["3", "11"], ["3", "12"], ["3", "13"]), \
+        "bertlab runs on Python 3.11, 3.12 or 3.13; run `make lab` to set up"
 
 # %% [markdown]
 # ## Offline assets
