@@ -109,7 +109,7 @@ def test_python_versions_agree_everywhere():
     assert 'requires-python = ">=3.11,<3.14"' in (ROOT / "pyproject.toml").read_text()
     makefile = (ROOT / "Makefile").read_text()
     assert "(3, 11) <= v <= (3, 13)" in makefile and "python3.11 python3.12 python3.13 python3" in makefile
-    assert "Python 3.11, 3.12 or 3.13" in (ROOT / "README.md").read_text()
+    assert "Python 3.11, Python 3.12 or Python 3.13" in (ROOT / "README.md").read_text()
 
 
 def test_make_install_installs_the_lock_by_hash_then_torch_by_its_pin():
