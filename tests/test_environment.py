@@ -81,8 +81,8 @@ def test_every_installed_package_is_in_the_lock_at_the_same_version():
     locked["torch"] = lock.torch_pin().split("==")[1]
     installed = {lock.canonical(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
     installed.pop("pip")  # the installer itself, as pip freeze leaves it out
-    if "+cu" in installed.get("torch", ""):  # a CUDA build of the pinned torch brings CUDA's own packages
-        installed = {n: v for n, v in installed.items() if not n.startswith(("nvidia-", "triton", "cuda-"))}
+    for name in torch_build_extras(set(locked)):  # a CUDA build of the pinned torch brings CUDA's packages
+        installed.pop(name, None)
     unlocked = {n: v for n, v in installed.items() if n not in locked}
     assert not unlocked, f"installed but not in the lock: {unlocked}; make clean-venv && make install"
     differ = {n: (v, locked[n]) for n, v in installed.items() if v.split("+")[0] != locked[n]}
@@ -94,6 +94,23 @@ def test_every_package_the_lock_installs_here_is_installed():
     locked = lock.resolved(ROOT / "requirements.txt")
     missing = [n for n in locked if not _installed(n)]
     assert not missing, f"in the lock but not installed: {missing}; make clean-venv && make install"
+
+
+def torch_build_extras(locked: set[str]) -> set[str]:
+    """What the installed torch build requires beyond the lock, and what those require (CUDA's nvidia-* for one)."""
+    extras, todo, seen = set(), [("torch", set())], set()
+    while todo:
+        parent, wanted = todo.pop()
+        for line in importlib.metadata.requires(parent) or []:
+            req = Requirement(line)
+            name = lock.canonical(req.name)
+            if name in locked or (req.marker and not any(req.marker.evaluate({"extra": e}) for e in wanted | {""})):
+                continue
+            extras.add(name)
+            if (name, frozenset(req.extras)) not in seen:
+                seen.add((name, frozenset(req.extras)))
+                todo.append((name, set(req.extras)))
+    return extras
 
 
 def _installed(name: str) -> bool:
