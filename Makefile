@@ -94,6 +94,7 @@ test-latest: fetch
 	echo "$(TORCH)" > $(LATEST)/torch.txt
 	$(LATEST)/bin/pip install --disable-pip-version-check -q --upgrade --upgrade-strategy eager \
 	    -c $(LATEST)/torch.txt -r $(LATEST)/floors.txt
+	$(LATEST)/bin/python -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "bertlab-dev.pth").write_text("$(CURDIR)\n")'
 	-$(OFFLINE) $(LATEST)/bin/python -m pytest tests -q --ignore=tests/browser -m "not pinned" \
 	    --junitxml=$(LATEST)/unit.xml 2>&1 | tee $(LATEST)/unit.log
 	-$(MAKE) --no-print-directory notebooks PY=$(LATEST)/bin/python NBVAL_ARGS="--junitxml=$(LATEST)/nbval.xml" \
