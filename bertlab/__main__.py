@@ -74,6 +74,11 @@ def zh(status_only: bool = False, todo: bool = False, names: list[str] | None = 
             print(f"added todo blocks to {path}")
     chosen = [p for p in translation.english_notebooks()
               if not names or any(p.stem == n or p.stem.split("_")[0] == n for n in names)]
+    unknown = [n for n in names or [] if not any(p.stem == n or p.stem.split("_")[0] == n for p in chosen)]
+    if unknown:
+        print(f"bertlab zh: no notebook {', '.join(unknown)}; name one by number or stem, as in "
+              f"{', '.join(p.stem.split('_')[0] for p in translation.english_notebooks())}", file=sys.stderr)
+        return 2
     found = [str(p) for p in translation.status() if p.notebook in {c.stem for c in chosen}]
     found += [g for path in chosen for g in translation.content_problems(path)]
     if not names:

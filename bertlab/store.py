@@ -262,8 +262,8 @@ def fetch_asset(name: str, archive: Path | None = None) -> Path:
 
 
 def fetch(names: Iterable[str] | None = None, progress: bool = True) -> dict[str, Path]:
-    """Fetch the named assets (default: all) into the cache; return ``{name: folder}``."""
-    requested = list(names) if names else list(REGISTRY)
+    """Fetch the named assets (``None``: all; an empty list: none) into the cache; return ``{name: folder}``."""
+    requested = list(REGISTRY) if names is None else list(names)
     assets = [get_asset(n) for n in requested]  # validate every name before downloading anything
     result: dict[str, Path] = {}
     with tqdm(total=sum(a.size for a in assets), unit="B", unit_scale=True, desc="bertlab assets",
@@ -613,10 +613,12 @@ def missing_chunks(folder: Path) -> list[str]:
 def _read_chunks(folder: Path) -> dict:
     try:
         manifest = json.loads((Path(folder) / CHUNKS_MANIFEST).read_text())
-        assert manifest["format"] == CHUNKS_FORMAT
-        assert all(re.fullmatch(re.escape(CHUNK_STEM) + r"\d{3}", c["file"]) for c in manifest["chunks"])
+        if manifest["format"] != CHUNKS_FORMAT:  # a check, not an assert: `python -O` removes asserts
+            raise ValueError(manifest["format"])
+        if not all(re.fullmatch(re.escape(CHUNK_STEM) + r"\d{3}", c["file"]) for c in manifest["chunks"]):
+            raise ValueError("a chunk's file name")
         return manifest
-    except (OSError, ValueError, KeyError, TypeError, AssertionError):
+    except (OSError, ValueError, KeyError, TypeError):
         raise AssetError(f"{folder} holds no readable {CHUNKS_MANIFEST}: pass the folder that `python -m bertlab "
                          f"pack DIR --chunk-mib N` wrote, with every chunk it lists.") from None
 

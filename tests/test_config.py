@@ -90,3 +90,8 @@ def test_importing_bertlab_prints_nothing_and_writes_nothing(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
     assert not (tmp_path / "cache").exists()
+
+
+def test_seed_everything_says_that_the_hash_seed_reaches_subprocesses_only():
+    doc = config.seed_everything.__doc__
+    assert "subprocesses" in doc and "not in the running interpreter" in doc

@@ -424,3 +424,12 @@ def test_split_refuses_a_chunk_size_under_a_mebibyte_and_a_folder_of_other_files
     (tmp_path / "busy" / "notes.txt").write_text("mine")
     with pytest.raises(AssetError, match="holds other files"):
         store.split_pack(tmp_path / "pack", tmp_path / "busy", 1 << 20)
+
+
+def test_a_chunk_manifest_of_another_format_is_refused_under_python_O_too(tmp_path):
+    (tmp_path / store.CHUNKS_MANIFEST).write_text(json.dumps({"format": "something else", "chunks": []}))
+    code = ("import sys; from pathlib import Path; from bertlab import store\n"
+            "try:\n    store.missing_chunks(Path(sys.argv[1]))\nexcept store.AssetError:\n    sys.exit(0)\nsys.exit(1)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for flags in ([], ["-O"]):  # -O strips asserts: the check must not be one
+        assert subprocess.run([sys.executable, *flags, "-c", code, str(tmp_path)], env=env).returncode == 0, flags

@@ -295,3 +295,17 @@ def test_cli_fetch_unknown_name_fails_with_exit_status_1(capsys):
 
     assert main(["fetch", "no-such-asset"]) == 1
     assert "Unknown asset 'no-such-asset'" in capsys.readouterr().err
+
+
+def test_an_empty_list_of_names_fetches_nothing(toy_asset):
+    assert store.fetch([], progress=False) == {}
+    assert not store.asset_dir("toy").exists()
+
+
+def test_cli_fetch_me5_small_fetches_only_what_me5_small_is_built_from(toy_asset, monkeypatch, tmp_path):
+    from bertlab import me5
+    from bertlab.__main__ import main
+
+    monkeypatch.setattr(me5, "build", lambda progress=True: tmp_path / "me5-small")  # builds from e5-small-q4 itself
+    assert main(["fetch", me5.MODEL_NAME, "--quiet"]) == 0
+    assert not store.asset_dir("toy").exists()  # no other asset was downloaded

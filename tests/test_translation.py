@@ -248,3 +248,11 @@ def test_cli_status_says_every_cell_is_translated(capsys):
 
     assert main(["zh", "--status"]) == 0
     assert "every cell is translated" in capsys.readouterr().out
+
+
+def test_cli_refuses_a_notebook_that_does_not_exist_and_names_the_ones_that_do(capsys):
+    from bertlab.__main__ import main
+
+    assert main(["zh", "42", "--status"]) == 2
+    err = capsys.readouterr().err
+    assert "no notebook 42" in err and "04b" in err
