@@ -34,6 +34,15 @@ def test_every_checker_is_exported_and_has_its_own_spec_file():
         assert name in spec, f"{name} has no test in tests/test_exercises_{topic}.py"
 
 
+def test_each_checker_module_exports_its_checkers_only_so_the_package_shows_nothing_else():
+    for topic in TOPICS:
+        module = importlib.import_module(f"bertlab.exercises.{topic}")
+        assert sorted(module.__all__) == sorted(n for t, n in CHECKERS if t == topic), topic
+        assert getattr(exercises, topic) is module  # not the teaching module a checker imports (bertlab.attention)
+    public = {n for n in vars(exercises) if not n.startswith("_")}
+    assert public == {n for _, n in CHECKERS} | set(TOPICS) | {"core", "check_choice", "not_implemented"}
+
+
 @pytest.mark.parametrize("topic, name", CHECKERS, ids=IDS)
 @pytest.mark.parametrize("broken, says", [(lambda *a: None, "✘"), (lambda *a: 1 / 0, "raised ZeroDivisionError")],
                          ids=["returns None", "raises"])

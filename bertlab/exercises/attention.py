@@ -6,6 +6,14 @@ import torch
 
 from .core import F, check, check_choice, same, wrong_shape
 
+__all__ = [
+    "check_softmax",
+    "check_causal_mask",
+    "check_attention",
+    "check_merge_heads",
+    "check_scaling_choice",
+]
+
 
 def check_softmax(fn) -> bool:
     """Check a softmax over the last dimension, including numerically large inputs."""

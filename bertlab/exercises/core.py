@@ -15,6 +15,19 @@ from __future__ import annotations
 
 import torch
 
+__all__ = [
+    "report",
+    "not_implemented",
+    "show",
+    "same",
+    "diagnose",
+    "wrong_shape",
+    "attempt",
+    "check",
+    "check_choice",
+    "UNMET",
+]
+
 F = torch.nn.functional
 
 

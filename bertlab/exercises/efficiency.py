@@ -10,6 +10,14 @@ from .. import efficiency
 from ..inference import predict
 from .core import check, check_choice, same, show
 
+__all__ = [
+    "check_median_time",
+    "check_int8_quantize",
+    "check_soft_target_loss",
+    "check_soft_label_confidence",
+    "check_transfer_set_verdict",
+]
+
 
 def check_median_time(fn) -> bool:
     """Check a timer ``fn(work, warmup, repeats)`` that discards warm-up runs and returns the median."""

@@ -10,6 +10,8 @@ from transformers import BertConfig, BertModel
 from .. import attention, encoder, wordpiece
 from .core import check, check_choice, same, wrong_shape
 
+__all__ = ["check_wordpiece", "check_bert_parameter_count", "check_encoder_layer", "check_causal_choice"]
+
 
 def check_wordpiece(fn, vocab: dict[str, int]) -> bool:
     """Check a greedy longest-match-first WordPiece ``fn(word, vocab) -> pieces``."""

@@ -15,6 +15,14 @@ from .. import data, finetune, models
 from ..config import get_device
 from .core import check, check_choice, report, same, wrong_shape
 
+__all__ = [
+    "check_confidence_interval",
+    "check_seed_spread_reading",
+    "check_pooling",
+    "check_pooling_reading",
+    "check_freeze_encoder",
+]
+
 
 def check_confidence_interval(fn) -> bool:
     """Check a Student-t confidence interval for the mean of a few runs against SciPy."""

@@ -9,6 +9,14 @@ from transformers import get_linear_schedule_with_warmup
 from .. import data, finetune, models
 from .core import UNMET, attempt, check, check_choice, report, same, show
 
+__all__ = [
+    "check_padding_waste",
+    "check_macro_f1",
+    "check_warmup_schedule",
+    "check_padding_experiment",
+    "check_padding_reading",
+]
+
 
 def check_padding_waste(fn) -> bool:
     """Check ``fn(lengths, batch_size) -> share of pad tokens`` for sequential batches padded

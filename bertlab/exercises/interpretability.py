@@ -10,6 +10,15 @@ from .. import interpret
 from ..inference import predict
 from .core import check, check_choice, same, show, wrong_shape
 
+__all__ = [
+    "check_cls_attention",
+    "check_aopc",
+    "check_swap_gender",
+    "check_ig_baseline_aopc",
+    "check_ig_baseline_verdict",
+    "check_multiple_intervals",
+]
+
 
 def check_cls_attention(fn) -> bool:
     """Check the ``[CLS]`` row of the last layer, averaged over heads, from ``[layers, heads, seq, seq]``."""

@@ -9,6 +9,14 @@ from .. import longdoc
 from ..inference import predict
 from .core import check, check_choice, show
 
+__all__ = [
+    "check_n_windows",
+    "check_head_tail",
+    "check_vote_pool",
+    "check_head_length_accuracy",
+    "check_head_length_verdict",
+]
+
 
 def check_n_windows(fn) -> bool:
     """Check a window count against :func:`bertlab.longdoc.n_windows` (itself tested against the tokenizer)."""

@@ -9,6 +9,14 @@ from sklearn.preprocessing import StandardScaler
 
 from .core import F, check, check_choice, same, wrong_shape
 
+__all__ = [
+    "check_unk_rate",
+    "check_cosine_matrix",
+    "check_retrieval_accuracy",
+    "check_standardised_transfer",
+    "check_standardised_transfer_verdict",
+]
+
 
 def check_unk_rate(fn, tokenizer) -> bool:
     """Check the share of ``[UNK]`` tokens (special tokens not counted) against a reference."""

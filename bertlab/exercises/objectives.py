@@ -10,6 +10,8 @@ from torch.nn import functional as F
 from .. import data, finetune, models, pooling, pretraining
 from .core import UNMET, attempt, check, check_choice, report, show
 
+__all__ = ["check_last_token", "check_next_token_loss", "check_first_token", "check_first_token_reading"]
+
 
 def _padded_batch(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Token vectors [3, 6, 4] and a right-padded mask with rows of 6, 2 and 4 real tokens."""

@@ -11,6 +11,8 @@ from transformers import BertForPreTraining
 from .. import data, models, pretraining
 from .core import UNMET, attempt, check, check_choice, report, show
 
+__all__ = ["check_bert_masking", "check_sentence_order", "check_mask_rate", "check_mask_rate_reading"]
+
 
 def check_bert_masking(fn) -> bool:
     """Check ``fn(input_ids, special_mask, mask_id, vocab_size, generator) -> (inputs, labels)``

@@ -8,6 +8,8 @@ from functools import lru_cache
 from .. import load_dataset, load_tokenizer
 from .core import check, check_choice
 
+__all__ = ["check_count_pieces", "check_majority_baseline", "check_profile_choice", "check_offline_choice"]
+
 
 @lru_cache(maxsize=1)
 def _tokenizer():
