@@ -48,13 +48,6 @@ def get_device() -> torch.device:
     return torch.device("cpu")
 
 
-def mixed_precision(device: torch.device) -> torch.dtype | None:
-    """The autocast dtype training uses on ``device``: bf16 on a GPU that has it, else fp16 there; None (fp32) on a CPU."""
-    if device.type != "cuda":
-        return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
 def seed_everything(seed: int = 0) -> int:
     """Seed Python's, NumPy's and torch's (CPU and CUDA) random numbers, and the hashing of subprocesses; return the seed.
 

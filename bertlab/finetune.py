@@ -24,7 +24,7 @@ from transformers import (DataCollatorWithPadding, Trainer, TrainingArguments,
                           get_linear_schedule_with_warmup)
 from transformers.trainer_callback import PrinterCallback
 
-from .config import get_device, mixed_precision, seed_everything
+from .config import get_device, seed_everything
 from .data import check_texts, short_repr
 from .inference import predict
 
@@ -209,9 +209,9 @@ def train(model: nn.Module, tokenizer, train_set, eval_set=None, epochs: int = 1
     total = epochs * len(loader) if max_steps is None else min(max_steps, epochs * len(loader))
     optimizer = make_optimizer(model, lr, weight_decay)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup * total), total)
-    amp_dtype = mixed_precision(device)
-    use_amp = amp_dtype is not None
-    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+    use_amp = device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
     result, best_acc, best_state, step = TrainResult(), -1.0, None, 0
     bar = tqdm(total=total, desc="fine-tuning", disable=not progress, mininterval=5)
     for epoch in range(epochs):
@@ -283,8 +283,7 @@ def train_with_trainer(model: nn.Module, tokenizer, train_set, eval_set=None, ep
             load_best_model_at_end=evaluate, metric_for_best_model="accuracy",
             logging_strategy="steps", logging_steps=1, report_to=[], disable_tqdm=not progress,
             seed=seed, data_seed=seed, use_cpu=get_device().type == "cpu",
-            bf16=mixed_precision(get_device()) == torch.bfloat16,
-            fp16=mixed_precision(get_device()) == torch.float16, dataloader_num_workers=0)
+            bf16=get_device().type == "cuda", dataloader_num_workers=0)
         trainer = Trainer(model=model, args=args, processing_class=tokenizer,
                           train_dataset=train_set.select_columns(columns),
                           eval_dataset=eval_set.select_columns(columns) if evaluate else None,

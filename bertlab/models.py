@@ -39,7 +39,7 @@ MODELS = {
 }
 OBJECTIVE_MODELS = {"mlm": "tiny-mlm-bbc", "clm": "tiny-clm-bbc", "electra": "tiny-electra-bbc"}
 NO_POOLER = {"me5-small"}  # checkpoints without a pooler on purpose (a head gets a fresh one)
-SHIPPED = Path(__file__).resolve().parent.parent / "data" / "checkpoints"
+SHIPPED = Path(__file__).resolve().with_name("checkpoints")  # package data: installed with bertlab
 log = logging.getLogger(__name__)
 
 
@@ -51,7 +51,7 @@ class ModelNotFoundError(OSError):
 def recipe(name: str, profile: str | None = None) -> dict:
     """The settings a trained model ``name`` is made with, in ``profile`` (default: the current one)."""
     quick = (profile or current_profile()) == "quick"
-    if name == "tiny-bert-bbc":  # quick: ≈ 45 minutes on 2 CPU cores, so it ships in data/checkpoints
+    if name == "tiny-bert-bbc":  # quick: ≈ 45 minutes on 2 CPU cores, so it ships in bertlab/checkpoints
         return {"corpus": "bbc_news/train", "vocab_size": 4000, "max_length": 64, "batch_size": 32,
                 "lr": 1e-3, "warmup": 0.05, "seed": 0, "steps": 8000 if quick else 30_000}
     if name == "minilm-rotten-tomatoes":  # quick: one pass over the first 4,000 training snippets

@@ -272,7 +272,7 @@ plt.show()
 # below; on an idle machine, expect about 8,000 times the seconds per step printed for the live
 # run): too long for a notebook.
 # `bertlab.load_model("tiny-bert-bbc", ...)` returns it from the cache; in the quick profile the
-# repository ships the result of `models.make_tiny_bert` in `data/checkpoints/` (4 MB), checked
+# package ships the result of `models.make_tiny_bert` in `bertlab/checkpoints/` (4 MB), checked
 # against the recipe, and anything missing is re-created by training. The run recorded its held-out
 # evaluation every 500 steps (the same 1,000 held-out pairs and masks at every point; the run drew
 # them from the validation articles before the splits were stored in shuffled order, so they are

@@ -203,24 +203,3 @@ def test_paired_bootstrap_difference_and_interval():
     assert same == {"difference": 0.0, "low": 0.0, "high": 0.0}
     with pytest.raises(ValueError, match="equally long"):
         finetune.paired_bootstrap(a, b[:5])
-
-
-def test_on_a_gpu_without_bf16_the_trainer_uses_fp16_like_the_loop(tiny_data, tok, monkeypatch):
-    train, _ = tiny_data
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    def arguments(**kwargs):
-        seen.update(kwargs)
-        raise Stop
-
-    monkeypatch.setattr(finetune, "get_device", lambda: torch.device("cuda"))  # a T4 or V100: CUDA, no bf16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
-    monkeypatch.setattr(finetune, "TrainingArguments", arguments)
-    with pytest.raises(Stop):
-        finetune.train_with_trainer(classifier(), tok, train, progress=False)
-    assert (seen["bf16"], seen["fp16"]) == (False, True)
-    assert bertlab.config.mixed_precision(torch.device("cuda")) == torch.float16  # what train() uses
-    assert bertlab.config.mixed_precision(torch.device("cpu")) is None

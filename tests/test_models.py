@@ -55,7 +55,7 @@ def test_every_offline_name_is_either_ready_or_made_by_a_recipe():
 
 @pytest.mark.parametrize("name", READY)
 def test_load_tokenizer_works_offline_for_every_name_that_needs_no_training(name, no_training, request):
-    if name == "tiny-bert-bbc":  # ships in data/checkpoints: prove it with a cache that lacks it
+    if name == "tiny-bert-bbc":  # ships in bertlab/checkpoints: prove it with a cache that lacks it
         request.getfixturevalue("empty_cache")
     tok = bertlab.load_tokenizer(name)
     text = "the government said the economy grew"
@@ -208,7 +208,7 @@ def test_tiny_bert_comes_from_the_shipped_copy_when_the_cache_is_empty(empty_cac
     assert len(tok) == model.config.vocab_size
     assert (empty_cache / "checkpoints" / "tiny-bert-bbc-quick" / "model.safetensors").exists()
     info = models.checkpoint_info("tiny-bert-bbc")
-    assert info["recipe"] == models.recipe("tiny-bert-bbc", "quick"), "data/checkpoints is out of date with the recipe"
+    assert info["recipe"] == models.recipe("tiny-bert-bbc", "quick"), "bertlab/checkpoints is out of date with the recipe"
     assert info["held_out"][-1]["nsp_accuracy"] > 0.55  # the recorded run learned NSP
     assert info["held_out"][-1]["masked_accuracy"] > 2 * info["held_out"][-1]["most_frequent_baseline"]
 
