@@ -12,6 +12,7 @@ import datetime
 import importlib.metadata
 import json
 import platform
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -35,11 +36,18 @@ def outcomes(junit: Path) -> dict[str, dict]:
             if node is not None:
                 outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
                 if tag != "skipped":
-                    text = (node.get("message") or node.text or "").strip()
-                    first = text.splitlines()[0][:300] if text else tag
+                    first = first_failure(f"{node.get('message') or ''}\n{node.text or ''}") or tag
                 break
         found[test] = {"outcome": outcome} | ({"first_failure": first} if first else {})
     return found
+
+
+def first_failure(text: str) -> str | None:
+    """The line that names the exception (``AssertionError: ...``), else the first line; colours removed."""
+    lines = [ln.strip() for ln in re.sub(r"(#x1B|\x1b)\[[0-9;]*m", "", text).splitlines() if ln.strip()]
+    named = [ln for ln in lines if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt|Exit)\b:?", ln)]
+    found = named[-1] if named else lines[0] if lines else None
+    return found[:300] if found else None
 
 
 def summary(tests: dict[str, dict]) -> dict[str, int]:

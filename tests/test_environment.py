@@ -160,3 +160,5 @@ def test_the_test_latest_record_reads_pytests_junit_reports(tmp_path):
     assert found["tests.test_a::test_bad"] == {"outcome": "failed", "first_failure": "AssertionError: 2 != 3"}
     assert test_latest.summary(found) == {"passed": 1, "failed": 1, "skipped": 1}
     assert test_latest.outcomes(tmp_path / "missing.xml") == {}
+    nbval = "#x1B[91mNotebook cell execution failed#x1B[0m\nInput:\nassert x < 1\n#x1B[31mAssertionError#x1B[39m: \n"
+    assert test_latest.first_failure(nbval) == "AssertionError:"  # the exception, not nbval's generic first line
