@@ -113,7 +113,7 @@ list: $(STAMP)
 	$(PY) -m bertlab list
 
 lab: fetch lab-settings
-	cd $(LAB_DIR) && $(CURDIR)/$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser \
+	cd $(LAB_DIR) && $(abspath $(VENV))/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser \
 	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 unit: fetch
