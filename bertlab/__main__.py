@@ -72,12 +72,13 @@ def zh(status_only: bool = False, todo: bool = False, names: list[str] | None = 
     if todo:
         for path in translation.write_todo():
             print(f"added todo blocks to {path}")
-    chosen = [p for p in translation.english_notebooks()
-              if not names or any(p.stem == n or p.stem.split("_")[0] == n for n in names)]
-    unknown = [n for n in names or [] if not any(p.stem == n or p.stem.split("_")[0] == n for p in chosen)]
+    notebooks = translation.english_notebooks()
+    named = {n: [p for p in notebooks if n in (p.stem, p.stem.split("_")[0])] for n in names or []}
+    chosen = [p for p in notebooks if not names or any(p in found for found in named.values())]
+    unknown = [n for n, found in named.items() if not found]
     if unknown:
         print(f"bertlab zh: no notebook {', '.join(unknown)}; name one by number or stem, as in "
-              f"{', '.join(p.stem.split('_')[0] for p in translation.english_notebooks())}", file=sys.stderr)
+              f"{', '.join(p.stem.split('_')[0] for p in notebooks)}", file=sys.stderr)
         return 2
     found = [str(p) for p in translation.status() if p.notebook in {c.stem for c in chosen}]
     found += [g for path in chosen for g in translation.content_problems(path)]

@@ -376,7 +376,8 @@ def pack(dest: Path, progress: bool = True, compact: bool = False) -> dict:
     """Copy the filled cache to folder ``dest`` with a manifest of every file's size and sha256; return it.
 
     ``compact``: only the extracted assets, the files the notebooks read; the models derived from them
-    are rebuilt by ``python -m bertlab fetch`` (no network) and the checkpoints come with the repository.
+    are rebuilt by ``python -m bertlab fetch`` (no network) and the shipped checkpoints come with the package
+    (``bertlab/checkpoints/``).
     Refuses (:class:`AssetError`) when a required asset is missing from the cache, or when ``dest``
     holds something that is not a bertlab pack. The manifest is written last, so an interrupted
     pack is not mistaken for a whole one.
